@@ -1,0 +1,40 @@
+# Two commands do everything from a fresh clone: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Find a Python >= 3.12 (Mesa 3.5 needs it); .python-version makes pyenv's python3 resolve to 3.12.
+PYTHON_FOR_VENV := $(shell for p in python3.12 python3.13 python3.14 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+
+.PHONY: run test lint dashboard bench clean setup
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
+		echo "error: no Python >= 3.12 found (tried python3.12, python3.13, python3.14, python3); install one" >&2; \
+		exit 1; fi
+	@[ -x $(PY) ] || $(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/coprod run scenarios/citizens_assembly.toml
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+dashboard: $(STAMP)
+	$(VENV)/bin/coprod dashboard
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

@@ -1,0 +1,768 @@
+"""The scenario schema: every parameter of the model, declared once.
+
+Each parameter is a typed field with a default, bounds, units and a one-line meaning. Sweep ranges (the
+experiment samplers) and slider limits (the dashboard) are read from here through :func:`parameters`,
+never typed again elsewhere.
+
+A scenario is a TOML file with one table per section. Loading works in three layers:
+
+1. the schema defaults,
+2. the preset of the chosen institutional design (``design.kind``; it fills the ``design`` and
+   ``structure`` sections, see :mod:`model.institutions`) and of the chosen theory of change
+   (``theory.kind``; it fills ``theory``, see :mod:`model.theories`),
+3. whatever the file (or ``--set``, or :meth:`Scenario.with_overrides`) states explicitly.
+
+A :class:`Scenario` remembers what was stated explicitly, so that switching ``design.kind`` through an
+override re-applies the new design's preset while keeping the user's own settings.
+
+Bad input raises :class:`ScenarioError`, which carries one :class:`Problem` per fault, each naming the key,
+what is wrong, the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+import annotated_types
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from model.institutions import DESIGN_PRESETS
+from model.theories import THEORY_PRESETS
+
+
+class DesignKind(StrEnum):
+    """The five institutional designs (Fung's democracy cube, mapped onto Arnstein's ladder)."""
+
+    top_down_consultation = "top_down_consultation"
+    citizens_assembly = "citizens_assembly"
+    action_research_cooperative = "action_research_cooperative"
+    participatory_budgeting = "participatory_budgeting"
+    co_financed_partnership = "co_financed_partnership"
+
+
+class TheoryKind(StrEnum):
+    """The four theories of change: which lever moves the governance structure."""
+
+    incremental = "incremental"
+    structural = "structural"
+    knowledge = "knowledge"
+    coalition = "coalition"
+
+
+Selection = Literal["self_selection", "sortition", "mixed_cooperative", "open_assembly", "contribution"]
+DecisionRule = Literal["advisory", "dissensus", "vote", "contribution"]
+Stage = Literal["agenda", "design", "doing", "analysis", "sharing"]
+STAGES: tuple[str, ...] = get_args(Stage)
+
+
+def param(default: Any, low: float | None = None, high: float | None = None, *, units: str, meaning: str):
+    """Declare one parameter: default, inclusive bounds, units and a one-line meaning."""
+    return Field(
+        default,
+        ge=low,
+        le=high,
+        description=meaning,
+        json_schema_extra={"units": units},
+        allow_inf_nan=False if isinstance(default, float) else None,
+    )
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True)
+
+
+class Population(_Section):
+    """Who lives and works in the city."""
+
+    residents: int = param(1000, 10, 200_000, units="people", meaning="number of resident agents")
+    officials: int = param(40, 1, 5_000, units="people", meaning="number of local-government officials")
+    academics: int = param(10, 1, 1_000, units="people", meaning="number of academics (researchers)")
+    civil_society_groups: int = param(
+        20, 0, 5_000, units="groups", meaning="number of civil-society groups with resident members"
+    )
+    marginalised_share: float = param(
+        0.3, 0.0, 0.9, units="share of residents", meaning="share of residents who are marginalised (deprived)"
+    )
+    districts: int = param(8, 1, 500, units="districts", meaning="number of districts residents live in")
+
+
+class Context(_Section):
+    """The city context: what differs between cities when the same design and theory are compared."""
+
+    baseline_trust: float = param(0.5, 0.0, 1.0, units="0-1", meaning="initial trust between the four groups")
+    inequality: float = param(
+        0.5, 0.0, 1.0, units="0-1", meaning="how much need and capacity differ between deprived and others"
+    )
+    civil_society_density: float = param(
+        0.2, 0.0, 1.0, units="share of residents", meaning="share of residents who belong to a civil-society group"
+    )
+    state_capacity: float = param(
+        0.6, 0.0, 1.0, units="0-1", meaning="officials' capacity to implement what is decided"
+    )
+    academic_engagement: float = param(
+        0.5, 0.0, 1.0, units="0-1", meaning="mean positionality of academics: 0 detached, 1 engaged"
+    )
+    elite_bias: float = param(
+        0.5, 0.0, 1.0, units="0-1", meaning="how far the status-quo budget favours better-off districts"
+    )
+    needed_change: float = param(
+        0.7, 0.0, 1.0, units="0-1 view scale", meaning="latent truth: how much change the city's problems need"
+    )
+    official_view: float = param(
+        0.3, 0.0, 1.0, units="0-1 view scale", meaning="officials' mean initial view of how much change is needed"
+    )
+    resident_view: float = param(
+        0.5, 0.0, 1.0, units="0-1 view scale", meaning="non-marginalised residents' mean initial view"
+    )
+    marginalised_view: float = param(
+        0.8, 0.0, 1.0, units="0-1 view scale", meaning="marginalised residents' mean initial view"
+    )
+    view_spread: float = param(
+        0.15, 0.0, 0.5, units="0-1 view scale", meaning="standard deviation of initial views within a group"
+    )
+
+
+class Network(_Section):
+    """The social network: a homophilous small world with bridging ties."""
+
+    mean_degree: int = param(8, 2, 50, units="ties", meaning="mean number of everyday ties per resident")
+    homophily: float = param(
+        0.85, 0.0, 1.0, units="0-1", meaning="how strongly ties form within the same district and deprivation"
+    )
+    bridging: float = param(
+        0.05, 0.0, 1.0, units="probability", meaning="chance a tie is rewired into a random bridging tie"
+    )
+    cross_sector_ties: int = param(
+        3, 0, 100, units="ties", meaning="initial ties from each official or academic to residents"
+    )
+    tie_formation: float = param(
+        0.05, 0.0, 1.0, units="probability per meeting", meaning="chance two co-participants form a new tie"
+    )
+    talk_rate: float = param(
+        0.5, 0.0, 10.0, units="encounters per resident-month", meaning="everyday conversations along ties"
+    )
+
+
+class Design(_Section):
+    """The institutional design (Fung 2006: who takes part, how they talk, how much authority)."""
+
+    kind: DesignKind = Field(
+        DesignKind.citizens_assembly,
+        strict=False,
+        description="institutional design (its preset fills this section and `structure`)",
+        json_schema_extra={"units": "name"},
+    )
+    selection: Selection = Field(
+        "sortition", description="how participants are selected", json_schema_extra={"units": "name"}
+    )
+    participants: int = param(60, 0, 100_000, units="residents per month", meaning="residents convened per step")
+    participation_cost: float = param(
+        0.3, 0.0, 1.0, units="share of monthly capacity", meaning="time and energy one month of taking part takes"
+    )
+    stipend: float = param(
+        0.0, 0.0, 1.0, units="share of the cost", meaning="compensation paid to residents who take part"
+    )
+    facilitation: float = param(
+        0.5, 0.0, 1.0, units="0-1", meaning="skilled facilitation: equalises voice, reduces hidden-profile bias"
+    )
+    official_weight: float = param(
+        3.0, 1.0, 20.0, units="x a resident", meaning="speaking and persuasive weight of an official"
+    )
+    expert_weight: float = param(
+        2.0, 1.0, 20.0, units="x a resident", meaning="epistemic authority of an academic"
+    )
+    official_stubbornness: float = param(
+        0.5, 0.0, 1.0, units="0-1", meaning="how firmly officials hold their initial view in meetings"
+    )
+    decision_rule: DecisionRule = Field(
+        "advisory", description="how a meeting's outcome binds", json_schema_extra={"units": "name"}
+    )
+    feedback: float = param(
+        0.5, 0.0, 1.0, units="share", meaning="share of participants told what became of their input"
+    )
+    budget_share: float = param(
+        0.1, 0.0, 1.0, units="share of budget", meaning="share of the monthly budget the design decides on"
+    )
+    need_weighting: float = param(
+        0.0, 0.0, 1.0, units="0-1", meaning="how far allocations follow district need (participatory budgeting)"
+    )
+    continuity: float = param(
+        0.0, 0.0, 1.0, units="share", meaning="share of last month's participants who stay on"
+    )
+    experiments: int = param(
+        2, 0, 100, units="experiments per month", meaning="most experiments started per month"
+    )
+    stages: tuple[Stage, ...] = Field(
+        ("design",),
+        strict=False,
+        description="research stages citizens take part in (agenda, design, doing, analysis, sharing)",
+        json_schema_extra={"units": "names"},
+    )
+
+
+class Structure(_Section):
+    """The governance structure at the start; the theory of change moves it over time."""
+
+    citizen_weight: float = param(
+        0.2, 0.0, 1.0, units="0-1", meaning="weight of citizens' view in decisions (the rest is officials')"
+    )
+    agenda_setting: float = param(
+        0.1, 0.0, 1.0, units="0-1", meaning="share of the agenda set by citizens"
+    )
+    transparency: float = param(
+        0.3, 0.0, 1.0, units="probability", meaning="chance a decision is published with its rationale"
+    )
+    downward_accountability: float = param(
+        0.2, 0.0, 1.0, units="0-1", meaning="officials answer to citizens (1) rather than to hierarchy (0)"
+    )
+    co_financing: float = param(
+        0.0, 0.0, 1.0, units="share of budget", meaning="share of the budget brought by co-financing partners"
+    )
+
+
+class Theory(_Section):
+    """The theory of change: which lever moves the governance structure, and how fast."""
+
+    kind: TheoryKind = Field(
+        TheoryKind.incremental,
+        strict=False,
+        description="theory of change (its preset fills this section)",
+        json_schema_extra={"units": "name"},
+    )
+    rate: float = param(
+        0.02, 0.0, 0.5, units="per month", meaning="how far structure moves in a month when the lever works"
+    )
+    experiment_success: float = param(
+        0.5, 0.0, 1.0, units="probability", meaning="base chance an experiment succeeds with an ideal mix"
+    )
+    adoption_threshold: float = param(
+        0.3, 0.0, 1.0, units="share of ties", meaning="share of adopting contacts that makes an official adopt"
+    )
+    institutionalise_at: float = param(
+        0.5, 0.0, 1.0, units="share of officials", meaning="adoption share at which practice becomes rule"
+    )
+    tipping_share: float = param(
+        0.25, 0.0, 1.0, units="share of actors", meaning="committed minority that tips structural change"
+    )
+    backlash: float = param(
+        0.2, 0.0, 1.0, units="0-1", meaning="officials' loss of trust when change is pushed against them"
+    )
+    evidence_attraction: float = param(
+        0.05, 0.0, 1.0, units="per month", meaning="pull of co-produced evidence on participants' views"
+    )
+    coalition_share: float = param(
+        0.15, 0.0, 1.0, units="share of actors", meaning="cross-sector coalition size at which change happens"
+    )
+    bridging_boost: float = param(
+        0.0, 0.0, 5.0, units="x tie formation", meaning="extra tie formation across sectors"
+    )
+
+
+class Deliberation(_Section):
+    """How participants talk: bounded confidence, power, stubbornness and knowledge sharing."""
+
+    confidence: float = param(
+        0.3, 0.01, 1.0, units="0-1 view scale", meaning="largest view gap across which people still listen"
+    )
+    convergence: float = param(
+        0.3, 0.0, 0.5, units="0-0.5", meaning="how far a listener moves toward the speaker (Deffuant mu)"
+    )
+    rounds: int = param(4, 1, 50, units="encounters per participant", meaning="exchanges per monthly meeting")
+    stubbornness: float = param(
+        0.1, 0.0, 1.0, units="0-1", meaning="residents' pull back to their own initial view"
+    )
+    knowledge_items: int = param(40, 2, 500, units="items", meaning="distinct pieces of knowledge in the city")
+    lay_share: float = param(
+        0.5, 0.0, 1.0, units="share of items", meaning="share of knowledge that is lay and community knowledge"
+    )
+    mention_probability: float = param(
+        0.3, 0.0, 1.0, units="probability", meaning="chance a holder brings up an item in a meeting"
+    )
+    hidden_profile_bias: float = param(
+        0.6, 0.0, 1.0, units="0-1", meaning="how much less often unshared items get discussed"
+    )
+    evidence_noise: float = param(
+        0.15, 0.0, 0.5, units="0-1 view scale", meaning="noise in what one item says about needed change"
+    )
+    expert_bias: float = param(
+        0.15, 0.0, 0.5, units="0-1 view scale", meaning="status-quo bias of expert evidence"
+    )
+    conformity: float = param(
+        0.3, 0.0, 1.0, units="probability", meaning="chance a participant drops a minority theory of change"
+    )
+
+
+class Resources(_Section):
+    """Money, time and emotional labour."""
+
+    budget: float = param(1.0e6, 0.0, 1.0e10, units="GBP per month", meaning="public budget for the city")
+    stipend_amount: float = param(
+        100.0, 0.0, 1.0e5, units="GBP per participant-month", meaning="cash value of a full stipend"
+    )
+    facilitation_cost: float = param(
+        5000.0, 0.0, 1.0e7, units="GBP per month", meaning="cost of full facilitation"
+    )
+    fatigue_rate: float = param(
+        0.1, 0.0, 1.0, units="per month", meaning="emotional labour: fatigue gained per month taking part"
+    )
+    recovery: float = param(0.05, 0.0, 1.0, units="per month", meaning="fatigue lost per month not taking part")
+    dropout_fatigue: float = param(
+        0.8, 0.0, 1.0, units="0-1", meaning="fatigue at which a participant drops out"
+    )
+    commitment_months: int = param(
+        24, 1, 600, units="months", meaning="how long a co-financed commitment ties its resources"
+    )
+
+
+class Run(_Section):
+    """How long to run and from which seed."""
+
+    steps: int = param(120, 1, 100_000, units="months", meaning="number of steps (one step is one month)")
+    seed: int = param(1, 0, 2**63 - 1, units="integer", meaning="root seed of the model's generator")
+    betweenness_interval: int = param(
+        6, 1, 100_000, units="months", meaning="how often leadership concentration is recomputed"
+    )
+    betweenness_samples: int = param(
+        64, 2, 10_000, units="pivot nodes", meaning="sample size of the betweenness estimate"
+    )
+
+
+SECTIONS: dict[str, type[_Section]] = {
+    "population": Population,
+    "context": Context,
+    "network": Network,
+    "design": Design,
+    "structure": Structure,
+    "theory": Theory,
+    "deliberation": Deliberation,
+    "resources": Resources,
+    "run": Run,
+}
+TOP_LEVEL = ("name", "description")
+
+
+# ----------------------------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario."""
+
+    key: str
+    message: str
+    got: Any = None
+    allowed: str | None = None
+
+    def render(self, source: str) -> str:
+        text = f"{source}: {self.key}: {self.message}"
+        details = []
+        if self.got is not None:
+            details.append(f"got {_show(self.got)}")
+        if self.allowed:
+            details.append(f"allowed {self.allowed}")
+        return text + (f" ({', '.join(details)})" if details else "")
+
+
+class ScenarioError(ValueError):
+    """Raised for bad scenario input; ``problems`` lists every fault found."""
+
+    def __init__(self, problems: list[Problem], source: str = "<scenario>"):
+        self.problems = problems
+        self.source = source
+        super().__init__("\n".join(p.render(source) for p in problems))
+
+    def lines(self) -> list[str]:
+        return [p.render(self.source) for p in self.problems]
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value).replace("True", "true").replace("False", "false")
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ------------------------------------------------------------------------------------------ the schema
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """Everything known about one parameter, for samplers, sliders and docs."""
+
+    key: str
+    type: str
+    default: Any
+    low: float | None
+    high: float | None
+    units: str
+    meaning: str
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in ("int", "float")
+
+    def allowed(self) -> str:
+        if self.choices is not None:
+            if self.type == "list":
+                return "a list of " + ", ".join(self.choices)
+            return "one of " + ", ".join(self.choices)
+        kind = "an integer" if self.type == "int" else "a number"
+        return f"{kind} from {_num(self.low)} to {_num(self.high)}"
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "any"
+    if float(x).is_integer() and abs(x) < 1e15:
+        return f"{int(x):,}".replace(",", "_") if abs(x) >= 100_000 else str(int(x))
+    return f"{x:g}"
+
+
+def _spec(section: str, name: str, info) -> ParamSpec:
+    low = high = None
+    for m in info.metadata:
+        if isinstance(m, annotated_types.Ge):
+            low = m.ge
+        elif isinstance(m, annotated_types.Le):
+            high = m.le
+    ann = info.annotation
+    choices = None
+    if isinstance(ann, type) and issubclass(ann, StrEnum):
+        type_name, choices = "choice", tuple(m.value for m in ann)
+    elif get_origin(ann) is Literal:
+        type_name, choices = "choice", tuple(get_args(ann))
+    elif get_origin(ann) is tuple:
+        type_name, choices = "list", tuple(get_args(get_args(ann)[0]))
+    else:
+        type_name = ann.__name__
+    default = info.default.value if isinstance(info.default, StrEnum) else info.default
+    return ParamSpec(
+        key=f"{section}.{name}",
+        type=type_name,
+        default=default,
+        low=low,
+        high=high,
+        units=(info.json_schema_extra or {}).get("units", ""),
+        meaning=info.description or "",
+        choices=choices,
+    )
+
+
+def parameters() -> list[ParamSpec]:
+    """Every parameter of the model with its type, default, bounds, units and meaning."""
+    return [_spec(s, n, f) for s, cls in SECTIONS.items() for n, f in cls.model_fields.items()]
+
+
+PARAMETERS: dict[str, ParamSpec] = {p.key: p for p in parameters()}
+
+
+def spec(key: str) -> ParamSpec:
+    """The declaration of one parameter, by dotted key."""
+    try:
+        return PARAMETERS[key]
+    except KeyError:
+        raise ScenarioError([_unknown_key(key)]) from None
+
+
+# ---------------------------------------------------------------------------------------- the scenario
+
+
+class Scenario(BaseModel):
+    """A validated, frozen scenario. Build it with :func:`load_scenario` or :meth:`Scenario.build`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    name: str = "scenario"
+    description: str = ""
+    population: Population = Population()
+    context: Context = Context()
+    network: Network = Network()
+    design: Design = Design()
+    structure: Structure = Structure()
+    theory: Theory = Theory()
+    deliberation: Deliberation = Deliberation()
+    resources: Resources = Resources()
+    run: Run = Run()
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, explicit: dict | None = None, *, source: str = "<scenario>") -> Scenario:
+        """Validate ``explicit`` settings (nested sections) on top of the defaults and presets."""
+        explicit = explicit or {}
+        problems = _structure_problems(explicit)
+        if problems:
+            raise ScenarioError(problems, source)
+        layered = _apply_presets(explicit)
+        try:
+            scenario = cls.model_validate(layered)
+        except ValidationError as err:
+            raise ScenarioError(_translate(err), source) from None
+        problems = consistency_problems(scenario)
+        if problems:
+            raise ScenarioError(problems, source)
+        object.__setattr__(scenario, "_explicit", _deep_copy(explicit))
+        return scenario
+
+    def with_overrides(self, overrides: dict[str, Any], *, source: str = "<overrides>") -> Scenario:
+        """A new scenario with dotted-key overrides (``{"population.residents": 500}``) applied."""
+        problems: list[Problem] = []
+        explicit = _deep_copy(self.explicit)
+        for key, value in overrides.items():
+            section, _, name = key.partition(".")
+            if key in TOP_LEVEL:
+                explicit[key] = value
+            elif section not in SECTIONS or not name or "." in name:
+                problems.append(_unknown_key(key))
+            elif name not in SECTIONS[section].model_fields:
+                problems.append(_unknown_key(key))
+            else:
+                explicit.setdefault(section, {})[name] = value
+        if problems:
+            raise ScenarioError(problems, source)
+        return Scenario.build(explicit, source=source)
+
+    # -- views ----------------------------------------------------------------------------------
+
+    @property
+    def explicit(self) -> dict:
+        """The settings that were stated (file, overrides), before defaults and presets."""
+        return getattr(self, "_explicit", {})
+
+    def get(self, key: str) -> Any:
+        """A parameter's value by dotted key, e.g. ``scenario.get("design.kind")``."""
+        spec(key)
+        section, name = key.split(".")
+        value = getattr(getattr(self, section), name)
+        return value.value if isinstance(value, StrEnum) else value
+
+    def flat(self) -> dict[str, Any]:
+        """All parameters as ``{dotted key: value}`` (JSON-friendly)."""
+        return {key: _plain(self.get(key)) for key in PARAMETERS}
+
+    def to_toml(self) -> str:
+        """A TOML text that :func:`load_scenario` turns back into this exact scenario."""
+        lines = [f"name = {_toml(self.name)}", f"description = {_toml(self.description)}"]
+        for section in SECTIONS:
+            lines.append(f"\n[{section}]")
+            for name in SECTIONS[section].model_fields:
+                lines.append(f"{name} = {_toml(self.get(f'{section}.{name}'))}")
+        return "\n".join(lines) + "\n"
+
+
+def consistency_problems(s: Scenario) -> list[Problem]:
+    """Combinations that are each in bounds but impossible together."""
+    out = []
+    pop = s.population
+    if s.design.participants > pop.residents:
+        out.append(
+            Problem(
+                "design.participants",
+                "more participants than residents",
+                s.design.participants,
+                f"at most population.residents = {pop.residents}",
+            )
+        )
+    if pop.districts > pop.residents:
+        out.append(
+            Problem("population.districts", "more districts than residents", pop.districts,
+                    f"at most population.residents = {pop.residents}")
+        )
+    if pop.civil_society_groups > pop.residents:
+        out.append(
+            Problem("population.civil_society_groups", "more groups than residents", pop.civil_society_groups,
+                    f"at most population.residents = {pop.residents}")
+        )
+    if pop.civil_society_groups > 0 and s.context.civil_society_density == 0:
+        out.append(
+            Problem("context.civil_society_density", "groups exist but no resident can belong to one", 0.0,
+                    "above 0 when population.civil_society_groups > 0")
+        )
+    if s.network.mean_degree >= pop.residents:
+        out.append(
+            Problem("network.mean_degree", "more ties per resident than other residents", s.network.mean_degree,
+                    f"below population.residents = {pop.residents}")
+        )
+    if s.design.decision_rule == "contribution" and s.structure.co_financing == 0:
+        out.append(
+            Problem("structure.co_financing", "a contribution-weighted rule needs co-financing partners", 0.0,
+                    "above 0 when design.decision_rule = 'contribution'")
+        )
+    if len(set(s.design.stages)) != len(s.design.stages):
+        out.append(Problem("design.stages", "a stage is listed twice", list(s.design.stages),
+                           "each of " + ", ".join(STAGES) + " at most once"))
+    return out
+
+
+# ------------------------------------------------------------------------------------------- loading
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, layer and validate a scenario file; raise :class:`ScenarioError` on any bad input."""
+    source = str(path)
+    data = read_toml(path)
+    scenario = Scenario.build(data, source=source)
+    if overrides:
+        scenario = scenario.with_overrides(overrides, source=source)
+    return scenario
+
+
+def read_toml(path: str | Path) -> dict:
+    """Parse a TOML file as data (never evaluated); unreadable or malformed files raise ScenarioError."""
+    source = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError([Problem("file", "no such file")], source) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem("file", "is a directory, not a TOML file")], source) from None
+    except OSError as err:
+        raise ScenarioError([Problem("file", f"cannot be read ({err.strerror})")], source) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError([Problem("file", "is not UTF-8 text (a TOML file is expected)")], source) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError([Problem("file", f"is not valid TOML: {err}")], source) from None
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Parse one ``--set key=value``; the value is read as a TOML value, else as a bare string."""
+    key, sep, value = text.partition("=")
+    key, value = key.strip(), value.strip()
+    if not sep or not key:
+        raise ScenarioError([Problem("--set", "expected key=value", text, "e.g. population.residents=500")],
+                            "command line")
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value
+    return key, parsed
+
+
+# --------------------------------------------------------------------------------------- internals
+
+
+def _unknown_key(key: str) -> Problem:
+    candidates = list(PARAMETERS) + list(SECTIONS) + list(TOP_LEVEL)
+    guess = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
+    if not guess and "." in key:
+        # a misspelt name in a known section, or a right name in the wrong section
+        name = key.rsplit(".", 1)[1]
+        guess = [k for k in PARAMETERS if k.endswith("." + name)][:1] or difflib.get_close_matches(
+            name, [k.split(".")[1] for k in PARAMETERS], n=1
+        )
+        guess = [g if "." in g else next(k for k in PARAMETERS if k.endswith("." + g)) for g in guess]
+    hint = f"; did you mean {guess[0]}?" if guess else ""
+    return Problem(key, "unknown key" + hint)
+
+
+def _structure_problems(data: dict) -> list[Problem]:
+    problems = []
+    for key, value in data.items():
+        if key in TOP_LEVEL:
+            if not isinstance(value, str):
+                problems.append(Problem(key, "must be text", value, "a string"))
+        elif key not in SECTIONS:
+            problems.append(_unknown_key(key))
+        elif not isinstance(value, dict):
+            problems.append(Problem(key, "must be a table of settings", value, f"a [{key}] table"))
+        else:
+            for name in value:
+                if name not in SECTIONS[key].model_fields:
+                    problems.append(_unknown_key(f"{key}.{name}"))
+    return problems
+
+
+def _apply_presets(explicit: dict) -> dict:
+    layered = {k: dict(v) if isinstance(v, dict) else v for k, v in explicit.items()}
+    design = explicit.get("design", {}).get("kind", Design.model_fields["kind"].default.value)
+    theory = explicit.get("theory", {}).get("kind", Theory.model_fields["kind"].default.value)
+    presets = {}
+    if isinstance(design, str) and design in DESIGN_PRESETS:
+        for section, values in DESIGN_PRESETS[design]["values"].items():
+            presets.setdefault(section, {}).update(values)
+    if isinstance(theory, str) and theory in THEORY_PRESETS:
+        presets.setdefault("theory", {}).update(THEORY_PRESETS[theory]["values"])
+    for section, values in presets.items():
+        layered[section] = {**values, **layered.get(section, {})}
+    return layered
+
+
+def _translate(err: ValidationError) -> list[Problem]:
+    problems, seen = [], set()
+    for e in err.errors(include_url=False):
+        loc = [str(p) for p in e["loc"]]
+        if len(loc) >= 2 and loc[0] in SECTIONS:
+            key = f"{loc[0]}.{loc[1]}"
+        else:
+            key = ".".join(loc) or "scenario"
+        if key in seen:
+            continue
+        seen.add(key)
+        got = e.get("input")
+        allowed = PARAMETERS[key].allowed() if key in PARAMETERS else None
+        problems.append(Problem(key, _message(e, got), got, allowed))
+    return problems
+
+
+def _message(e: dict, got: Any) -> str:
+    kind = e["type"]
+    if isinstance(got, float) and (math.isnan(got) or math.isinf(got)):
+        return "must be a finite number"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return "out of bounds"
+    if kind in ("enum", "literal_error"):
+        return "unknown choice"
+    if kind.startswith("int") or kind.startswith("float") or kind in ("bool_type", "string_type"):
+        return "wrong type"
+    if kind in ("tuple_type", "list_type"):
+        return "must be a list"
+    if kind == "finite_number":
+        return "must be a finite number"
+    return e["msg"].lower()
+
+
+def _deep_copy(d: dict) -> dict:
+    return {k: _deep_copy(v) if isinstance(v, dict) else (list(v) if isinstance(v, list) else v) for k, v in d.items()}
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value)
+
+
+__all__ = [
+    "PARAMETERS",
+    "SECTIONS",
+    "STAGES",
+    "DesignKind",
+    "ParamSpec",
+    "Problem",
+    "Scenario",
+    "ScenarioError",
+    "TheoryKind",
+    "load_scenario",
+    "parameters",
+    "parse_assignment",
+    "read_toml",
+    "spec",
+]
