@@ -98,7 +98,7 @@ DESIGN_PRESETS: dict[str, dict] = {
             "design": {
                 "selection": "contribution", "participants": 20, "participation_cost": 0.3, "stipend": 0.2,
                 "facilitation": 0.4, "official_weight": 3.0, "expert_weight": 4.0, "official_stubbornness": 0.6,
-                "decision_rule": "contribution", "feedback": 0.4, "budget_share": 0.3, "need_weighting": 0.1,
+                "decision_rule": "contribution", "feedback": 0.4, "budget_share": 0.1, "need_weighting": 0.1,
                 "continuity": 0.8, "experiments": 2, "stages": ["design", "doing", "analysis"],
             },
             "structure": {

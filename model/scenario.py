@@ -123,6 +123,9 @@ class Context(_Section):
     marginalised_view: float = param(
         0.8, 0.0, 1.0, units="0-1 view scale", meaning="marginalised residents' mean initial view"
     )
+    toc_diversity: float = param(
+        0.8, 0.0, 1.0, units="0-1", meaning="spread of theories of change held at the start (1: all four equally)"
+    )
     view_spread: float = param(
         0.15, 0.0, 0.5, units="0-1 view scale", meaning="standard deviation of initial views within a group"
     )
@@ -259,6 +262,9 @@ class Theory(_Section):
     coalition_share: float = param(
         0.15, 0.0, 1.0, units="share of actors", meaning="cross-sector coalition size at which change happens"
     )
+    inertia: float = param(
+        0.01, 0.0, 0.5, units="per month", meaning="drift of the structure back to where it started"
+    )
     bridging_boost: float = param(
         0.0, 0.0, 5.0, units="x tie formation", meaning="extra tie formation across sectors"
     )
@@ -275,11 +281,14 @@ class Deliberation(_Section):
     )
     rounds: int = param(4, 1, 50, units="encounters per participant", meaning="exchanges per monthly meeting")
     stubbornness: float = param(
-        0.1, 0.0, 1.0, units="0-1", meaning="residents' pull back to their own initial view"
+        0.1, 0.0, 1.0, units="0-1", meaning="everyone's monthly pull back to their own initial view and framing"
     )
     knowledge_items: int = param(40, 2, 500, units="items", meaning="distinct pieces of knowledge in the city")
     lay_share: float = param(
         0.5, 0.0, 1.0, units="share of items", meaning="share of knowledge that is lay and community knowledge"
+    )
+    knowledge_turnover: float = param(
+        0.05, 0.0, 1.0, units="share of items per month", meaning="knowledge that goes stale and is renewed"
     )
     mention_probability: float = param(
         0.3, 0.0, 1.0, units="probability", meaning="chance a holder brings up an item in a meeting"
@@ -292,6 +301,9 @@ class Deliberation(_Section):
     )
     expert_bias: float = param(
         0.15, 0.0, 0.5, units="0-1 view scale", meaning="status-quo bias of expert evidence"
+    )
+    imitation: float = param(
+        0.05, 0.0, 1.0, units="per month", meaning="chance an actor compares theories of change with a contact"
     )
     conformity: float = param(
         0.3, 0.0, 1.0, units="probability", meaning="chance a participant drops a minority theory of change"

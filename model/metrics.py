@@ -1,0 +1,215 @@
+"""The outputs: eight progress markers, consensus bias and its components, three qualities, three risks.
+
+All are computed from array state in one pass per step (:func:`measure`), each a float named exactly as
+in DESIGN.md. Markers, qualities, risks and ``consensus_bias`` lie in [0, 1], higher meaning more of the
+named thing. Formulas and sources are in docs/ODD.md ("Submodels: outputs"); each function below names
+its source. Decision-level measures are smoothed over recent decisions with an exponentially weighted
+mean (weight ``SMOOTHING`` on the newest month) so one small meeting does not swing them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from model.inequality import gini, total_variation
+from model.network import betweenness, ei_index, within_two_steps
+from model.world import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
+
+MARKERS = ("radical_change", "distribution", "discourse", "coordination", "capacity_networks",
+           "transparency", "structure", "knowledge")
+CONSENSUS = ("consensus_bias", "consensus_displacement", "marginalised_influence", "toc_attrition",
+             "unwarranted_convergence")
+QUALITIES = ("procedural_justice", "epistemic_justice", "distributive_justice")
+RISKS = ("transaction_costs", "leadership_concentration", "lock_in")
+OUTPUTS = MARKERS + CONSENSUS + QUALITIES + RISKS
+SMOOTHING = 0.2
+ATTRITION_LINE = 0.05
+
+
+@dataclass
+class Memory:
+    """What the outputs remember between steps (baselines and smoothed decision-level measures)."""
+
+    m0: float                     # marginalised residents' mean initial view
+    o0: float                     # officials' mean initial view
+    diversity0: float             # initial variance of views (Lorenz et al. 2011)
+    error0: float                 # initial collective error (mean view - truth)^2
+    toc0: np.ndarray              # initial share of each theory of change
+    position: float               # smoothed decided position
+    influence: float = 0.0        # smoothed marginalised influence ratio
+    lay_evidence: float = 0.0     # smoothed count of lay items behind decisions
+    all_evidence: float = 1.0     # smoothed count of all items behind decisions
+    published: float = 0.0        # smoothed share of decisions published with rationale
+    uptake: float = 0.0           # smoothed uptake of participants' lay knowledge
+    credibility: float = 0.0      # smoothed credibility of marginalised participants
+    representativeness: float = 0.0
+    voice_equality: float = 0.0
+    time_burden: float = 0.0
+    money_burden: float = 0.0
+    initiatives: list = field(default_factory=list)  # (experiments, cross-sector) for the last 12 months
+    leadership: float = 0.0
+
+
+def baseline(m) -> Memory:
+    p = m.people
+    actors = p.kind != GROUP
+    res = p.kind == RESIDENT
+    marg = p.marginalised
+    officials = p.kind == OFFICIAL
+    truth = m.scenario.context.needed_change
+    expert_items = float((~p.item_lay).sum())
+    return Memory(
+        m0=float(p.view0[marg].mean()) if marg.any() else float(p.view0[res].mean()),
+        o0=float(p.view0[officials].mean()),
+        diversity0=float(p.view0[actors].var()),
+        error0=float((p.view0[actors].mean() - truth) ** 2),
+        toc0=np.bincount(p.toc[actors], minlength=N_THEORIES) / actors.sum(),
+        position=float(p.view0[officials].mean()),
+        all_evidence=max(expert_items, 1.0),
+    )
+
+
+def _ewma(old: float, new: float) -> float:
+    return (1 - SMOOTHING) * old + SMOOTHING * new
+
+
+def remember(m, decision, mentioned: np.ndarray, weights: np.ndarray, outcome) -> None:
+    """Fold this month's meeting, decision and outcome into the memory."""
+    mem, p = m.memory, m.people
+    idx = m.meeting
+    mem.position = _ewma(mem.position, decision.position)
+    # Friedkin-Johnsen-style social power of the marginalised in the decision, per head of population
+    marg_power = float(decision.power[p.marginalised[decision.power_idx]].sum())
+    actors = p.kind != GROUP
+    marg_share = p.marginalised[actors].mean()
+    mem.influence = _ewma(mem.influence, marg_power / marg_share if marg_share > 0 else 1.0)
+    if len(idx):
+        mem.lay_evidence = _ewma(mem.lay_evidence, float(mentioned[p.item_lay].sum()))
+        mem.all_evidence = _ewma(mem.all_evidence, float(mentioned.sum()))
+        held_lay = p.knows[idx][:, p.item_lay].any(axis=0)
+        if held_lay.any():
+            mem.uptake = _ewma(mem.uptake, float(mentioned[p.item_lay][held_lay].mean()))
+        marg = p.marginalised[idx]
+        cred = float(weights[marg].mean() / weights.mean()) if marg.any() else 0.0
+        mem.credibility = _ewma(mem.credibility, min(1.0, cred))
+        residents = idx[p.kind[idx] == RESIDENT]
+        strata = p.district * 2 + p.marginalised
+        n_strata = 2 * m.n_districts
+        r = m.n_residents
+        rep = 1 - total_variation(np.bincount(strata[residents], minlength=n_strata),
+                                  np.bincount(strata[:r], minlength=n_strata))
+        mem.representativeness = _ewma(mem.representativeness, rep)
+        mem.voice_equality = _ewma(mem.voice_equality, 1 - gini(weights))
+        s = m.scenario
+        people = idx[p.kind[idx] != GROUP]
+        cost = s.design.participation_cost * (1 - s.design.stipend * (p.kind[people] == RESIDENT))
+        burden = np.minimum(1.0, (cost + p.fatigue[people]) / p.capacity[people])
+        mem.time_burden = _ewma(mem.time_burden, float(burden.mean()))
+    mem.published = _ewma(mem.published, float(decision.published))
+    spend = outcome.process_spend / max(outcome.decided_budget, 1.0)
+    mem.money_burden = _ewma(mem.money_burden, min(1.0, spend))
+    mem.initiatives = [*mem.initiatives[-11:], (outcome.experiments, outcome.cross_sector)]
+
+
+def measure(m) -> dict[str, float]:
+    """Every output, from the model's arrays and memory."""
+    p, mem, s = m.people, m.memory, m.scenario
+    res = p.kind == RESIDENT
+    officials = p.kind == OFFICIAL
+    actors = p.kind != GROUP
+    r = m.n_residents
+    out: dict[str, float] = {}
+
+    # -- progress markers (Perry et al.'s eight markers of "more" just cities) ------------------------
+    change_r = float(np.mean(p.view[res] > 0.5))
+    change_o = float(np.mean(p.view[officials] > 0.5))
+    out["radical_change"] = 2 * change_r * change_o / (change_r + change_o) if change_r + change_o else 0.0
+
+    need_weighted = p.benefits[:r] / m.need[p.district[:r]]
+    fairness = 1 - gini(need_weighted)
+    marg = p.marginalised[:r]
+    b_m = p.benefits[:r][marg].mean() if marg.any() else 0.0
+    b_o = p.benefits[:r][~marg].mean() if (~marg).any() else 0.0
+    targeting = b_m / (b_m + b_o) if b_m + b_o > 0 else 0.5
+    out["distribution"] = 0.5 * fairness + 0.5 * targeting
+
+    out["discourse"] = 0.5 * float(p.salience[officials].mean()) + 0.5 * float(p.salience[res].mean())
+
+    groups = np.flatnonzero(p.kind == GROUP)
+    if len(groups):
+        linked = m.adjacency[groups] @ np.isin(p.kind, [OFFICIAL, ACADEMIC]).astype(float)
+        visible = float(np.mean(linked > 0))
+    else:
+        visible = 0.0
+    tried = sum(e for e, _ in mem.initiatives)
+    crossing = sum(c for _, c in mem.initiatives) / tried if tried else 0.0
+    out["coordination"] = 0.5 * visible + 0.5 * crossing
+
+    ei = ei_index(m.edges, p.kind)
+    experts = np.isin(p.kind, [OFFICIAL, ACADEMIC])
+    reach_mask = within_two_steps(m.adjacency, experts)
+    reach = float(reach_mask[:r][marg].mean()) if marg.any() else float(reach_mask[:r].mean())
+    capability = float(p.skill[res].mean())
+    out["capacity_networks"] = ((ei + 1) / 2 + reach + capability) / 3
+
+    known = p.knows.mean(axis=1)
+    symmetry = min(1.0, float(known[res].mean() / max(known[officials].mean(), 1e-9)))
+    out["transparency"] = 0.5 * mem.published + 0.5 * symmetry
+
+    st = m.structure
+    rung = 1 + 7 * (0.5 * st["citizen_weight"] + 0.25 * st["agenda_setting"]
+                    + 0.25 * st["downward_accountability"])
+    out["structure"] = rung / 8  # Arnstein (1969) rung 1-8, scaled
+
+    out["knowledge"] = mem.lay_evidence / mem.all_evidence if mem.all_evidence > 0 else 0.0
+
+    # -- consensus bias and its components ---------------------------------------------------------
+    gap = mem.o0 - mem.m0
+    displacement = (mem.position - mem.m0) / gap if abs(gap) > 1e-9 else 0.5
+    out["consensus_displacement"] = float(np.clip(displacement, 0.0, 1.0))
+    out["marginalised_influence"] = mem.influence
+    toc_now = np.bincount(p.toc[actors], minlength=N_THEORIES) / actors.sum()
+    held = mem.toc0 >= ATTRITION_LINE
+    out["toc_attrition"] = float(np.mean(toc_now[held] < ATTRITION_LINE)) if held.any() else 0.0
+    diversity = float(p.view[actors].var())
+    error = float((p.view[actors].mean() - s.context.needed_change) ** 2)
+    lost = max(0.0, mem.diversity0 - diversity)
+    gained = max(0.0, mem.error0 - error)
+    out["unwarranted_convergence"] = (float(np.clip((lost - gained) / mem.diversity0, 0.0, 1.0))
+                                      if mem.diversity0 > 0 else 0.0)
+    out["consensus_bias"] = float(np.mean([
+        out["consensus_displacement"],
+        1 - min(1.0, out["marginalised_influence"]),
+        out["toc_attrition"],
+        out["unwarranted_convergence"],
+    ]))
+
+    # -- qualities of just coproduction (procedural, epistemic, distributive) ----------------------
+    out["procedural_justice"] = 0.5 * mem.representativeness + 0.5 * mem.voice_equality
+    out["epistemic_justice"] = 0.5 * mem.uptake + 0.5 * mem.credibility
+    taken = p.turns[:r] > 0
+    load_m = p.burden[:r][marg & taken].sum() / max(p.turns[:r][marg & taken].sum(), 1)
+    load_o = p.burden[:r][~marg & taken].sum() / max(p.turns[:r][~marg & taken].sum(), 1)
+    cost_fairness = 1 - abs(load_m - load_o) / (load_m + load_o) if load_m + load_o > 0 else 1.0
+    out["distributive_justice"] = 0.5 * fairness + 0.5 * cost_fairness
+
+    # -- risks -----------------------------------------------------------------------------------------
+    out["transaction_costs"] = 0.5 * mem.time_burden + 0.5 * mem.money_burden
+    if m.steps % s.run.betweenness_interval == 0 or m.steps == 0:
+        mem.leadership = leadership_concentration(m)
+    out["leadership_concentration"] = mem.leadership
+    out["lock_in"] = m.lock_in
+    return {k: float(out[k]) for k in OUTPUTS}
+
+
+def leadership_concentration(m) -> float:
+    """Gini of betweenness (Freeman 1977; Brandes-Pich sampled estimate) over the governance network:
+    officials, academics, groups and every resident who has taken part."""
+    p = m.people
+    nodes = np.flatnonzero((p.kind != RESIDENT) | (p.turns > 0))
+    if len(nodes) < 3:
+        return 0.0
+    bc = betweenness(m.edges, nodes, m.scenario.run.betweenness_samples, m.rng)
+    return gini(bc)

@@ -1,0 +1,89 @@
+"""Restructure: the theory of change moves the governance structure; inertia, lock-in and backlash push back.
+
+The structure is five levers in [0, 1]: ``citizen_weight``, ``agenda_setting``, ``transparency``,
+``downward_accountability`` and ``co_financing``. When a theory's condition holds, its levers move a
+share ``theory.rate`` of the way to 1; every lever drifts back to where it started at ``theory.inertia``
+(institutional inertia, Streeck & Thelen 2005).
+
+- incremental: officials on successful experiments adopt their practice; adoption spreads among officials
+  by threshold contagion (Granovetter 1978; Watts 2002) and is institutionalised past
+  ``theory.institutionalise_at``; until then it nudges the structure in proportion;
+- structural: once the committed share (view and justice salience above one half) passes
+  ``theory.tipping_share`` (committed-minority tipping, Centola et al. 2018) rules and resources move;
+  officials who oppose lose trust in residents (``theory.backlash``) and may roll the change back;
+- knowledge: evidence that mixes lay and expert knowledge opens up transparency and the agenda;
+- coalition: when the largest connected set of supportive actors spans at least three sectors and holds
+  ``theory.coalition_share`` of actors, citizen power and accountability move.
+
+Whatever the theory, partners reinvest after successful experiments, raising co-financing where it exists.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.initiatives import Outcome
+from model.network import largest_component_share
+from model.world import GROUP, OFFICIAL, RESIDENT
+
+LEVERS = ("citizen_weight", "agenda_setting", "transparency", "downward_accountability", "co_financing")
+
+
+def restructure(m, outcome: Outcome, evidence_quality: float) -> None:
+    st, th = m.structure, m.scenario.theory
+    p = m.people
+
+    def push(*levers: str, by: float = 1.0) -> None:
+        for lever in levers:
+            st[lever] += th.rate * by * (1 - st[lever])
+
+    match th.kind.value:
+        case "incremental":
+            adoption = _contagion(m)
+            if adoption >= th.institutionalise_at:
+                push("citizen_weight", "agenda_setting", "downward_accountability")
+            else:
+                push("citizen_weight", "agenda_setting", by=0.25 * adoption / max(th.institutionalise_at, 1e-9))
+        case "structural":
+            actors = p.kind != GROUP
+            committed = float(np.mean((p.view[actors] > 0.5) & (p.salience[actors] > 0.5)))
+            if committed >= th.tipping_share:
+                push("citizen_weight", "downward_accountability", "transparency")
+                officials = p.kind == OFFICIAL
+                opposed = float(np.mean(p.view[officials] < 0.5))
+                p.trust[officials, RESIDENT] *= 1 - th.backlash * th.rate * opposed * 5
+                if m.rng.random() < th.backlash * opposed * 0.5:
+                    for lever in ("citizen_weight", "downward_accountability"):
+                        st[lever] -= th.rate * 2 * st[lever]
+        case "knowledge":
+            push("transparency", "agenda_setting", "downward_accountability", by=evidence_quality)
+        case "coalition":
+            share, sectors = _coalition(m)
+            if share >= th.coalition_share and sectors >= 3:
+                push("citizen_weight", "downward_accountability", "agenda_setting")
+        case other:
+            raise ValueError(f"unknown theory.kind {other!r}")
+    if st["co_financing"] > 0 and outcome.experiments:
+        push("co_financing", by=outcome.successes / outcome.experiments)
+    for lever in LEVERS:
+        st[lever] = float(np.clip(st[lever] + th.inertia * (m.structure0[lever] - st[lever]), 0.0, 1.0))
+
+
+def _contagion(m) -> float:
+    """One round of threshold contagion among officials; returns the adoption share."""
+    p, th = m.people, m.scenario.theory
+    officials = p.kind == OFFICIAL
+    adj = m.adjacency
+    among = adj @ (officials.astype(float))
+    adopting = adj @ (p.adopted & officials).astype(float)
+    share = np.divide(adopting, among, out=np.zeros(p.n), where=among > 0)
+    p.adopted |= officials & (share >= th.adoption_threshold) & (among > 0) & (th.adoption_threshold > 0)
+    return float(p.adopted[officials].mean())
+
+
+def _coalition(m) -> tuple[float, int]:
+    """Share of actors in the largest connected supportive group, and the sectors it spans."""
+    p = m.people
+    supportive = p.view > 0.5
+    mask, size = largest_component_share(m.adjacency, supportive)
+    return size / p.n, int(len(np.unique(p.kind[mask])))
