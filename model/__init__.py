@@ -1,5 +1,12 @@
-"""coproduction-abm: an agent-based model of just coproduction in urban governance."""
+"""coproduction-abm: an agent-based model of just coproduction in urban governance.
 
+The public API; ``experiments/`` and ``dashboards/`` use only what is exported here.
+"""
+
+from model.agents import Academic, CivilSocietyGroup, Official, Resident
+from model.governance import GovernanceModel
+from model.institutions import DESIGN_PRESETS
+from model.metrics import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, QUALITIES, RISKS
 from model.scenario import (
     PARAMETERS,
     ParamSpec,
@@ -9,15 +16,34 @@ from model.scenario import (
     load_scenario,
     parameters,
     parse_assignment,
+    read_toml,
 )
+from model.simulate import code_version, simulate
+from model.theories import THEORY_PRESETS
 
 __all__ = [
+    "CONSENSUS",
+    "DESCRIPTIONS",
+    "DESIGN_PRESETS",
+    "MARKERS",
+    "OUTPUTS",
     "PARAMETERS",
+    "QUALITIES",
+    "RISKS",
+    "THEORY_PRESETS",
+    "Academic",
+    "CivilSocietyGroup",
+    "GovernanceModel",
+    "Official",
     "ParamSpec",
     "Problem",
+    "Resident",
     "Scenario",
     "ScenarioError",
+    "code_version",
     "load_scenario",
     "parameters",
     "parse_assignment",
+    "read_toml",
+    "simulate",
 ]

@@ -80,7 +80,9 @@ class Official(Actor):
 
     kind_code = 1
     authority = property(lambda self: float(self.model.design.official_weight))
-    budget_control = property(lambda self: float(self.model.scenario.resources.budget) / self.model.n_officials)
+    budget_control = property(
+        lambda self: float(self.model.scenario.resources.budget) / self.model.n_officials
+    )
     accountability = property(lambda self: float(self.model.structure["downward_accountability"]))
     adopted = property(lambda self: bool(self._p.adopted[self.index]))
 

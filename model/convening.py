@@ -16,7 +16,7 @@ from model.world import ACADEMIC, GROUP, OFFICIAL
 
 
 def top_k(candidates: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Weighted sample of ``k`` distinct candidates without replacement (Gumbel top-k, Efraimidis-Spirakis)."""
+    """Weighted sample of ``k`` distinct candidates without replacement (Gumbel top-k)."""
     candidates = np.asarray(candidates)
     k = min(k, len(candidates))
     if k <= 0:
@@ -26,8 +26,13 @@ def top_k(candidates: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Ge
     return candidates[np.argpartition(-keys, k - 1)[:k]]
 
 
-def stratified(candidates: np.ndarray, strata: np.ndarray, population_strata: np.ndarray, k: int,
-               rng: np.random.Generator) -> np.ndarray:
+def stratified(
+    candidates: np.ndarray,
+    strata: np.ndarray,
+    population_strata: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Random sample of ``k`` candidates with quotas proportional to each stratum's population share.
 
     A stratum with too few eligible candidates leaves its quota partly empty (as a real lottery does when
@@ -126,7 +131,12 @@ def voice_weights(m, idx: np.ndarray) -> np.ndarray:
     kind = p.kind[idx]
     base = np.select(
         [kind == OFFICIAL, kind == ACADEMIC, kind == GROUP, p.marginalised[idx]],
-        [d.official_weight, d.expert_weight, 1.0 + p.mobilisation[idx], 1.0 - 0.5 * m.scenario.context.inequality],
+        [
+            d.official_weight,
+            d.expert_weight,
+            1.0 + p.mobilisation[idx],
+            1.0 - 0.5 * m.scenario.context.inequality,
+        ],
         1.0,
     )
     return base ** (1.0 - d.facilitation)
@@ -141,5 +151,3 @@ def stubbornness(m, idx: np.ndarray) -> np.ndarray:
         [s.design.official_stubbornness, 0.5 * (1.0 - p.positionality[idx]), 0.0],
         s.deliberation.stubbornness,
     )
-
-

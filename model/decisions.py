@@ -28,13 +28,13 @@ from model.world import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
 
 @dataclass
 class Decision:
-    position: float                  # decided level of change, 0-1
-    power_idx: np.ndarray            # actors with a say
-    power: np.ndarray                # their share of the say (sums to 1)
-    allocation: np.ndarray           # share of the decided budget per district (sums to 1)
+    position: float  # decided level of change, 0-1
+    power_idx: np.ndarray  # actors with a say
+    power: np.ndarray  # their share of the say (sums to 1)
+    allocation: np.ndarray  # share of the decided budget per district (sums to 1)
     teams: list[np.ndarray] = field(default_factory=list)  # experiment teams
-    consensus: bool = True           # was one answer forced?
-    published: bool = False          # rationale published?
+    consensus: bool = True  # was one answer forced?
+    published: bool = False  # rationale published?
 
 
 def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
@@ -47,13 +47,19 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
     w_c = weights[p.kind[idx] != OFFICIAL]
     rule = s.design.decision_rule
     if len(citizen) == 0:
-        d = Decision(official_view, officials, np.full(len(officials), 1 / len(officials)),
-                     _allocate(m, m.district_population.astype(float), official_view))
+        d = Decision(
+            official_view,
+            officials,
+            np.full(len(officials), 1 / len(officials)),
+            _allocate(m, m.district_population.astype(float), official_view),
+        )
         d.consensus = False
     else:
         match rule:
             case "advisory":
-                d = _blend(m, citizen, w_c / w_c.sum(), officials, np.full(len(officials), 1 / len(officials)), cw)
+                d = _blend(
+                    m, citizen, w_c / w_c.sum(), officials, np.full(len(officials), 1 / len(officials)), cw
+                )
                 d.teams = _split(m, idx, s.design.experiments)
             case "dissensus":
                 d = _dissensus(m, idx, weights, citizen, w_c, officials, cw)
@@ -61,8 +67,14 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
                 voters = citizen[p.kind[citizen] == RESIDENT]
                 if len(voters) == 0:
                     voters = citizen
-                d = _blend(m, voters, np.full(len(voters), 1 / len(voters)), officials,
-                           np.full(len(officials), 1 / len(officials)), cw)
+                d = _blend(
+                    m,
+                    voters,
+                    np.full(len(voters), 1 / len(voters)),
+                    officials,
+                    np.full(len(officials), 1 / len(officials)),
+                    cw,
+                )
                 votes = np.bincount(p.district[voters], minlength=m.n_districts).astype(float)
                 d.allocation = _normalise(votes * m.need ** (2 * s.design.need_weighting))
                 d.teams = _split(m, idx, s.design.experiments)
@@ -93,8 +105,13 @@ def _dissensus(m, idx, weights, citizen, w_c, officials, cw) -> Decision:
     p, s = m.people, m.scenario
     inside = idx[p.kind[idx] == OFFICIAL]
     o_idx = np.concatenate([inside, officials]) if len(inside) else officials
-    o_share = (np.concatenate([np.full(len(inside), 0.5 / len(inside)), np.full(len(officials), 0.5 / len(officials))])
-               if len(inside) else np.full(len(officials), 1 / len(officials)))
+    o_share = (
+        np.concatenate(
+            [np.full(len(inside), 0.5 / len(inside)), np.full(len(officials), 0.5 / len(officials))]
+        )
+        if len(inside)
+        else np.full(len(officials), 1 / len(officials))
+    )
     d = _blend(m, citizen, w_c / w_c.sum(), o_idx, o_share, cw)
     d.teams = _clusters(idx, p.view[idx], max(1, s.design.experiments))
     d.consensus = False
@@ -133,7 +150,7 @@ def _allocate(m, population: np.ndarray, position: float) -> np.ndarray:
     """Allocation of the decided budget: per head, tilted to need by ``need_weighting`` and by how much
     change the decision backs."""
     tilt = m.scenario.design.need_weighting + 2 * max(0.0, position - 0.5)
-    return _normalise(population * m.need ** tilt)
+    return _normalise(population * m.need**tilt)
 
 
 def _split(m, idx: np.ndarray, n: int) -> list[np.ndarray]:

@@ -17,7 +17,7 @@ from model.learning import bear_costs, spread_theories, update_trust
 from model.metrics import OUTPUTS, baseline, measure, remember
 from model.network import add_edges, adjacency
 from model.restructuring import LEVERS, restructure
-from model.scenario import PARAMETERS, Scenario, ScenarioError
+from model.scenario import PARAMETERS, Problem, Scenario, ScenarioError
 from model.world import GROUP, RESIDENT, build_people, build_ties, district_needs
 
 
@@ -27,8 +27,8 @@ class GovernanceModel(mesa.Model):
     Each step runs the process in this order (the ODD "process overview"):
 
     1. **convene**: the design selects participants; cost against capacity decides who can come;
-    2. **deliberate**: power-weighted, facilitated bounded-confidence exchange with stubbornness, hidden-profile
-       knowledge sharing, the pull of shared evidence, and everyday talk along ties;
+    2. **deliberate**: power-weighted, facilitated bounded-confidence exchange with stubbornness,
+       hidden-profile knowledge sharing, the pull of shared evidence, and everyday talk along ties;
     3. **decide**: the design's decision rule;
     4. **act**: spending and experiments, with outcomes from capacity, resources and the knowledge mix;
     5. **learn**: costs and fatigue, skills, trust, success-biased spread of theories of change;
@@ -43,8 +43,11 @@ class GovernanceModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario | None = None, *, rng: Any = None, **overrides: Any):
-        scenario = (scenario or Scenario.build({})).with_overrides(_keywords(overrides)) if overrides else (
-            scenario or Scenario.build({}))
+        scenario = (
+            (scenario or Scenario.build({})).with_overrides(_keywords(overrides))
+            if overrides
+            else (scenario or Scenario.build({}))
+        )
         self._scenario = scenario
         super().__init__(rng=scenario.run.seed if rng is None else rng)
         self.design = scenario.design
@@ -57,11 +60,15 @@ class GovernanceModel(mesa.Model):
         self.people = build_people(s, self.rng)
         p = self.people
         self.district_population = np.bincount(p.district[: self.n_residents], minlength=self.n_districts)
-        marg_share = np.bincount(p.district[: self.n_residents], weights=p.marginalised[: self.n_residents],
-                                 minlength=self.n_districts) / np.maximum(self.district_population, 1)
+        marg_share = np.bincount(
+            p.district[: self.n_residents],
+            weights=p.marginalised[: self.n_residents],
+            minlength=self.n_districts,
+        ) / np.maximum(self.district_population, 1)
         self.need = district_needs(s, marg_share)
-        self.status_quo = status_quo_allocation(self.district_population.astype(float), self.need,
-                                                s.context.elite_bias)
+        self.status_quo = status_quo_allocation(
+            self.district_population.astype(float), self.need, s.context.elite_bias
+        )
         fair = self.need * self.district_population
         fair_share = fair / fair.sum()
         self.fair_per_head = fair_share * s.resources.budget / np.maximum(self.district_population, 1)
@@ -75,6 +82,17 @@ class GovernanceModel(mesa.Model):
         self.cofinancing_history: list[float] = []
         self.locked_allocation = self.status_quo.copy()
         self.meeting = np.zeros(0, dtype=np.int64)
+        self.meeting_views = (np.zeros(0), np.zeros(0))
+        # residents start with a year of status-quo spending behind them
+        p.benefits[: self.n_residents] = (
+            12
+            * (
+                self.status_quo
+                * s.resources.budget
+                * (0.5 + 0.5 * s.context.state_capacity)
+                / np.maximum(self.district_population, 1)
+            )[p.district[: self.n_residents]]
+        )
 
         for code, agent_class in enumerate(KINDS):
             for index in np.flatnonzero(p.kind == code).tolist():
@@ -82,9 +100,7 @@ class GovernanceModel(mesa.Model):
 
         self.memory = baseline(self)
         self.outputs: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: _reporter(name) for name in OUTPUTS}
-        )
+        self.datacollector = mesa.DataCollector(model_reporters={name: _reporter(name) for name in OUTPUTS})
         self._collect()
 
     # ------------------------------------------------------------------------------ the schedule
@@ -112,21 +128,34 @@ class GovernanceModel(mesa.Model):
         idx, d, dl = self.meeting, s.design, s.deliberation
         weights = voice_weights(self, idx)
         mentioned = np.zeros(len(p.item_lay), dtype=bool)
+        before = p.view[idx].copy()
         if len(idx) >= 2:
             per_round = 1 - (1 - stubbornness(self, idx)) ** (1 / dl.rounds)
             p.view[idx] = deffuant(
-                p.view[idx], threshold=min(1.0, dl.confidence * (1 + d.facilitation)),
-                convergence=dl.convergence, interactions=dl.rounds * len(idx) // 2, rng=self.rng,
-                weights=weights, stubbornness=per_round, anchors=p.view0[idx],
+                p.view[idx],
+                threshold=min(1.0, dl.confidence * (1 + d.facilitation)),
+                convergence=dl.convergence,
+                interactions=dl.rounds * len(idx) // 2,
+                rng=self.rng,
+                weights=weights,
+                stubbornness=per_round,
+                anchors=p.view0[idx],
             )
             mentioned = share_knowledge(self, idx)
             if mentioned.any():
                 self._weigh_evidence(idx, mentioned)
             self._frame(idx, weights, mentioned)
+        self.meeting_views = (before, p.view[idx].copy())
         talks = int(s.network.talk_rate * p.n / 2)
         if talks and len(self.edges):
-            p.view[:] = deffuant(p.view, threshold=dl.confidence, convergence=dl.convergence,
-                                 interactions=talks, rng=self.rng, edges=self.edges)
+            p.view[:] = deffuant(
+                p.view,
+                threshold=dl.confidence,
+                convergence=dl.convergence,
+                interactions=talks,
+                rng=self.rng,
+                edges=self.edges,
+            )
         # everyone keeps some hold on where they started (Friedkin-Johnsen prejudice), month by month
         p.view += dl.stubbornness * (p.view0 - p.view)
         p.salience += dl.stubbornness * (p.salience0 - p.salience)
@@ -175,7 +204,9 @@ class GovernanceModel(mesa.Model):
         lay = mem.lay_evidence / mem.all_evidence if mem.all_evidence > 0 else 0.0
         restructure(self, outcome, evidence_quality=4 * lay * (1 - lay))
 
-    def collect(self, decision: Decision, mentioned: np.ndarray, weights: np.ndarray, outcome: Outcome) -> None:
+    def collect(
+        self, decision: Decision, mentioned: np.ndarray, weights: np.ndarray, outcome: Outcome
+    ) -> None:
         """Every output of :mod:`model.metrics`, once per step."""
         remember(self, decision, mentioned, weights, outcome)
         self._collect()
@@ -263,8 +294,8 @@ def _keywords(overrides: dict[str, Any]) -> dict[str, Any]:
         elif len(_BARE.get(name, [])) == 1:
             out[_BARE[name][0]] = value
         elif name in _BARE:
-            raise ScenarioError([], "keywords") if False else TypeError(
-                f"{name!r} is ambiguous: use one of {', '.join(k.replace('.', '__') for k in _BARE[name])}")
+            choices = ", ".join(k.replace(".", "__") for k in _BARE[name])
+            raise ScenarioError([Problem(name, "ambiguous keyword", allowed=f"one of {choices}")], "keywords")
         else:
             out[name] = value  # validated (with a did-you-mean) by Scenario.with_overrides
     return out

@@ -6,7 +6,7 @@ import numpy as np
 
 
 def gini(values: np.ndarray) -> float:
-    """Gini coefficient of nonnegative values (0 equal, towards 1 concentrated); 0 for all-zero or empty input.
+    """Gini coefficient of nonnegative values (0 equal, 1 concentrated); 0 for all-zero or empty input.
 
     Sorted-rank formula: G = sum_i (2i - n - 1) x_(i) / (n sum x).
     """

@@ -21,11 +21,11 @@ from model.world import N_THEORIES, OFFICIAL, RESIDENT
 
 @dataclass
 class Outcome:
-    decided_budget: float = 0.0       # GBP this month under the design's decision
-    process_spend: float = 0.0        # GBP this month on stipends and facilitation
+    decided_budget: float = 0.0  # GBP this month under the design's decision
+    process_spend: float = 0.0  # GBP this month on stipends and facilitation
     experiments: int = 0
     successes: int = 0
-    cross_sector: int = 0             # experiments whose team spans sectors
+    cross_sector: int = 0  # experiments whose team spans sectors
     toc_trials: np.ndarray | None = None
     toc_successes: np.ndarray | None = None
 
@@ -56,7 +56,8 @@ def act(m, decision: Decision) -> Outcome:
         decided_budget=decided,
         process_spend=s.design.stipend * s.resources.stipend_amount * residents_in
         + s.design.facilitation * s.resources.facilitation_cost * (residents_in > 0),
-        toc_trials=np.zeros(N_THEORIES), toc_successes=np.zeros(N_THEORIES),
+        toc_trials=np.zeros(N_THEORIES),
+        toc_successes=np.zeros(N_THEORIES),
     )
     for team in decision.teams:  # a handful of experiments a month: a loop over teams, not agents
         _experiment(m, team, decided / max(len(decision.teams), 1) * 0.1, out)

@@ -14,8 +14,15 @@ import numpy as np
 from model.world import holding_probability
 
 
-def mention_probabilities(holders_marginalised: np.ndarray, holders_other: np.ndarray, present: int, *,
-                          mention: float, bias: float, credibility: float) -> np.ndarray:
+def mention_probabilities(
+    holders_marginalised: np.ndarray,
+    holders_other: np.ndarray,
+    present: int,
+    *,
+    mention: float,
+    bias: float,
+    credibility: float,
+) -> np.ndarray:
     """Probability each item is brought up in a meeting of ``present`` people."""
     share = (holders_marginalised + holders_other) / max(present, 1)
     discount = 1.0 - bias * (1.0 - share)
@@ -31,7 +38,9 @@ def share_knowledge(m, idx: np.ndarray) -> np.ndarray:
     known = p.knows[idx]
     marg = p.marginalised[idx]
     prob = mention_probabilities(
-        known[marg].sum(axis=0), known[~marg].sum(axis=0), len(idx),
+        known[marg].sum(axis=0),
+        known[~marg].sum(axis=0),
+        len(idx),
         mention=s.deliberation.mention_probability,
         bias=s.deliberation.hidden_profile_bias * (1.0 - fac),
         credibility=(1.0 - 0.5 * s.context.inequality) ** (1.0 - fac),
@@ -54,4 +63,6 @@ def renew_knowledge(m) -> None:
     dl = s.deliberation
     noise = np.where(p.item_lay[renew], dl.evidence_noise, 0.5 * dl.evidence_noise)
     bias = np.where(p.item_lay[renew], 0.0, dl.expert_bias)
-    p.item_value[renew] = np.clip(s.context.needed_change - bias + noise * m.rng.standard_normal(len(renew)), 0, 1)
+    p.item_value[renew] = np.clip(
+        s.context.needed_change - bias + noise * m.rng.standard_normal(len(renew)), 0, 1
+    )

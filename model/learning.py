@@ -25,9 +25,14 @@ def bear_costs(m) -> None:
     part = p.taking_part & (p.kind != GROUP)
     res_part = part & (p.kind == RESIDENT)
     cost = s.design.participation_cost * (1 - s.design.stipend * (p.kind == RESIDENT))
-    credibility = np.where(p.marginalised, (1 - 0.5 * s.context.inequality) ** (1 - s.design.facilitation), 1.0)
-    p.fatigue = np.where(part, p.fatigue + s.resources.fatigue_rate * (2 - credibility) * (1 - p.fatigue),
-                         p.fatigue * (1 - s.resources.recovery))
+    credibility = np.where(
+        p.marginalised, (1 - 0.5 * s.context.inequality) ** (1 - s.design.facilitation), 1.0
+    )
+    p.fatigue = np.where(
+        part,
+        p.fatigue + s.resources.fatigue_rate * (2 - credibility) * (1 - p.fatigue),
+        p.fatigue * (1 - s.resources.recovery),
+    )
     p.burden[res_part] += cost[res_part] / p.capacity[res_part]
     p.turns[part] += 1
     growth = 0.03 * (1 + ("doing" in s.design.stages)) * (1 + m.structure["co_financing"])

@@ -17,14 +17,65 @@ from model.inequality import gini, total_variation
 from model.network import betweenness, ei_index, within_two_steps
 from model.world import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
 
-MARKERS = ("radical_change", "distribution", "discourse", "coordination", "capacity_networks",
-           "transparency", "structure", "knowledge")
-CONSENSUS = ("consensus_bias", "consensus_displacement", "marginalised_influence", "toc_attrition",
-             "unwarranted_convergence")
+MARKERS = (
+    "radical_change",
+    "distribution",
+    "discourse",
+    "coordination",
+    "capacity_networks",
+    "transparency",
+    "structure",
+    "knowledge",
+)
+CONSENSUS = (
+    "consensus_bias",
+    "consensus_displacement",
+    "marginalised_influence",
+    "toc_attrition",
+    "unwarranted_convergence",
+)
 QUALITIES = ("procedural_justice", "epistemic_justice", "distributive_justice")
 RISKS = ("transaction_costs", "leadership_concentration", "lock_in")
 OUTPUTS = MARKERS + CONSENSUS + QUALITIES + RISKS
 SMOOTHING = 0.2
+
+# Plain-language meaning of each output, for the dashboard's info tips and the CLI (docs/ODD.md has formulas).
+DESCRIPTIONS: dict[str, str] = {
+    "radical_change": "How far residents and officials share a sense that radical change is needed: the "
+    "harmonic mean of the shares of each who think more than half-way change is needed.",
+    "distribution": "Fairness of who gets public spending once need is taken into account, and whether "
+    "deprived residents get at least their share.",
+    "discourse": "How strongly officials and residents frame the city's problems as questions of justice "
+    "and fairness.",
+    "coordination": "How visible and linked initiatives are: groups with a line to officials or academics, "
+    "and experiments that cross sectors.",
+    "capacity_networks": "Ties across sectors, reach to deprived residents who were disconnected, and the "
+    "skills people have built by taking part.",
+    "transparency": "Decisions published with their reasons, and how much of what officials know residents "
+    "know too.",
+    "structure": "Citizen power in the rules: citizens' weight in decisions, agenda setting and downward "
+    "accountability, as a rung on Arnstein's ladder (1 to 8) divided by 8.",
+    "knowledge": "Share of lay and community knowledge in the evidence heard before decisions.",
+    "consensus_bias": "How far agreement came from dropping the views of the less powerful rather than from "
+    "evidence: the mean of the four parts below (influence counted as the shortfall below a fair share).",
+    "consensus_displacement": "Where decisions landed between marginalised residents' starting view (0) and "
+    "officials' starting view (1).",
+    "marginalised_influence": "Marginalised residents' share of the say in decisions divided by their share "
+    "of the population: 1 is a fair share, below 1 is less.",
+    "toc_attrition": "Share of the theories of change held by at least 5% of people at the start that have "
+    "fallen below 5%: different ideas of how change happens being lost.",
+    "unwarranted_convergence": "Disagreement that meetings removed without bringing the group closer to what "
+    "the city really needs.",
+    "procedural_justice": "Whether those taking part mirror the city and have equal voice.",
+    "epistemic_justice": "Whether lay knowledge is taken up and marginalised residents are believed.",
+    "distributive_justice": "Whether benefits follow need and the costs of taking part fall fairly on "
+    "deprived and other residents.",
+    "transaction_costs": "Time, energy and emotional labour spent relative to people's capacity, and the "
+    "money spent on the process itself.",
+    "leadership_concentration": "How concentrated brokerage is in the governance network (Gini of "
+    "betweenness): a few go-betweens holding everything together.",
+    "lock_in": "Share of resources tied up in co-financed commitments that cannot easily be redirected.",
+}
 ATTRITION_LINE = 0.05
 
 
@@ -32,18 +83,18 @@ ATTRITION_LINE = 0.05
 class Memory:
     """What the outputs remember between steps (baselines and smoothed decision-level measures)."""
 
-    m0: float                     # marginalised residents' mean initial view
-    o0: float                     # officials' mean initial view
-    diversity0: float             # initial variance of views (Lorenz et al. 2011)
-    error0: float                 # initial collective error (mean view - truth)^2
-    toc0: np.ndarray              # initial share of each theory of change
-    position: float               # smoothed decided position
-    influence: float = 0.0        # smoothed marginalised influence ratio
-    lay_evidence: float = 0.0     # smoothed count of lay items behind decisions
-    all_evidence: float = 1.0     # smoothed count of all items behind decisions
-    published: float = 0.0        # smoothed share of decisions published with rationale
-    uptake: float = 0.0           # smoothed uptake of participants' lay knowledge
-    credibility: float = 0.0      # smoothed credibility of marginalised participants
+    m0: float  # marginalised residents' mean initial view
+    o0: float  # officials' mean initial view
+    toc0: np.ndarray  # initial share of each theory of change
+    position: float  # smoothed decided position
+    meetings: int = 0  # meetings held so far (for the smoothing's warm-up)
+    unwarranted: float = 0.0  # smoothed unwarranted convergence of meetings
+    influence: float = 0.0  # smoothed marginalised influence ratio
+    lay_evidence: float = 0.0  # smoothed count of lay items behind decisions
+    all_evidence: float = 1.0  # smoothed count of all items behind decisions
+    published: float = 0.0  # smoothed share of decisions published with rationale
+    uptake: float = 0.0  # smoothed uptake of participants' lay knowledge
+    credibility: float = 0.0  # smoothed credibility of marginalised participants
     representativeness: float = 0.0
     voice_equality: float = 0.0
     time_burden: float = 0.0
@@ -58,27 +109,28 @@ def baseline(m) -> Memory:
     res = p.kind == RESIDENT
     marg = p.marginalised
     officials = p.kind == OFFICIAL
-    truth = m.scenario.context.needed_change
     expert_items = float((~p.item_lay).sum())
     return Memory(
         m0=float(p.view0[marg].mean()) if marg.any() else float(p.view0[res].mean()),
         o0=float(p.view0[officials].mean()),
-        diversity0=float(p.view0[actors].var()),
-        error0=float((p.view0[actors].mean() - truth) ** 2),
         toc0=np.bincount(p.toc[actors], minlength=N_THEORIES) / actors.sum(),
         position=float(p.view0[officials].mean()),
         all_evidence=max(expert_items, 1.0),
     )
 
 
-def _ewma(old: float, new: float) -> float:
-    return (1 - SMOOTHING) * old + SMOOTHING * new
-
-
 def remember(m, decision, mentioned: np.ndarray, weights: np.ndarray, outcome) -> None:
     """Fold this month's meeting, decision and outcome into the memory."""
     mem, p = m.memory, m.people
     idx = m.meeting
+    if len(idx):
+        mem.meetings += 1
+    # exponentially weighted, with the first meetings weighted fully (no drag from an arbitrary start)
+    weight = max(SMOOTHING, 1.0 / max(mem.meetings, 1))
+
+    def _ewma(old: float, new: float) -> float:
+        return (1 - weight) * old + weight * new
+
     mem.position = _ewma(mem.position, decision.position)
     # Friedkin-Johnsen-style social power of the marginalised in the decision, per head of population
     marg_power = float(decision.power[p.marginalised[decision.power_idx]].sum())
@@ -98,8 +150,9 @@ def remember(m, decision, mentioned: np.ndarray, weights: np.ndarray, outcome) -
         strata = p.district * 2 + p.marginalised
         n_strata = 2 * m.n_districts
         r = m.n_residents
-        rep = 1 - total_variation(np.bincount(strata[residents], minlength=n_strata),
-                                  np.bincount(strata[:r], minlength=n_strata))
+        rep = 1 - total_variation(
+            np.bincount(strata[residents], minlength=n_strata), np.bincount(strata[:r], minlength=n_strata)
+        )
         mem.representativeness = _ewma(mem.representativeness, rep)
         mem.voice_equality = _ewma(mem.voice_equality, 1 - gini(weights))
         s = m.scenario
@@ -107,6 +160,9 @@ def remember(m, decision, mentioned: np.ndarray, weights: np.ndarray, outcome) -
         cost = s.design.participation_cost * (1 - s.design.stipend * (p.kind[people] == RESIDENT))
         burden = np.minimum(1.0, (cost + p.fatigue[people]) / p.capacity[people])
         mem.time_burden = _ewma(mem.time_burden, float(burden.mean()))
+        mem.unwarranted = _ewma(
+            mem.unwarranted, unwarranted_convergence(*m.meeting_views, s.context.needed_change)
+        )
     mem.published = _ewma(mem.published, float(decision.published))
     spend = outcome.process_spend / max(outcome.decided_budget, 1.0)
     mem.money_burden = _ewma(mem.money_burden, min(1.0, spend))
@@ -159,8 +215,9 @@ def measure(m) -> dict[str, float]:
     out["transparency"] = 0.5 * mem.published + 0.5 * symmetry
 
     st = m.structure
-    rung = 1 + 7 * (0.5 * st["citizen_weight"] + 0.25 * st["agenda_setting"]
-                    + 0.25 * st["downward_accountability"])
+    rung = 1 + 7 * (
+        0.5 * st["citizen_weight"] + 0.25 * st["agenda_setting"] + 0.25 * st["downward_accountability"]
+    )
     out["structure"] = rung / 8  # Arnstein (1969) rung 1-8, scaled
 
     out["knowledge"] = mem.lay_evidence / mem.all_evidence if mem.all_evidence > 0 else 0.0
@@ -173,18 +230,17 @@ def measure(m) -> dict[str, float]:
     toc_now = np.bincount(p.toc[actors], minlength=N_THEORIES) / actors.sum()
     held = mem.toc0 >= ATTRITION_LINE
     out["toc_attrition"] = float(np.mean(toc_now[held] < ATTRITION_LINE)) if held.any() else 0.0
-    diversity = float(p.view[actors].var())
-    error = float((p.view[actors].mean() - s.context.needed_change) ** 2)
-    lost = max(0.0, mem.diversity0 - diversity)
-    gained = max(0.0, mem.error0 - error)
-    out["unwarranted_convergence"] = (float(np.clip((lost - gained) / mem.diversity0, 0.0, 1.0))
-                                      if mem.diversity0 > 0 else 0.0)
-    out["consensus_bias"] = float(np.mean([
-        out["consensus_displacement"],
-        1 - min(1.0, out["marginalised_influence"]),
-        out["toc_attrition"],
-        out["unwarranted_convergence"],
-    ]))
+    out["unwarranted_convergence"] = mem.unwarranted
+    out["consensus_bias"] = float(
+        np.mean(
+            [
+                out["consensus_displacement"],
+                1 - min(1.0, out["marginalised_influence"]),
+                out["toc_attrition"],
+                out["unwarranted_convergence"],
+            ]
+        )
+    )
 
     # -- qualities of just coproduction (procedural, epistemic, distributive) ----------------------
     out["procedural_justice"] = 0.5 * mem.representativeness + 0.5 * mem.voice_equality
@@ -202,6 +258,21 @@ def measure(m) -> dict[str, float]:
     out["leadership_concentration"] = mem.leadership
     out["lock_in"] = m.lock_in
     return {k: float(out[k]) for k in OUTPUTS}
+
+
+def unwarranted_convergence(before: np.ndarray, after: np.ndarray, truth: float) -> float:
+    """Diversity a meeting lost that did not buy a smaller collective error (Lorenz et al. 2011).
+
+    With diversity D (variance of views) and collective error E ((mean view - truth)^2), the diversity
+    prediction theorem says mean individual error = E + D. Convergence is warranted when the lost
+    diversity reduced the collective error; the unwarranted part is ``max(0, lost D - gained E) / D_before``.
+    """
+    d0 = float(before.var())
+    if len(before) < 2 or d0 <= 0:
+        return 0.0
+    lost = max(0.0, d0 - float(after.var()))
+    gained = max(0.0, (before.mean() - truth) ** 2 - (after.mean() - truth) ** 2)
+    return float(np.clip((lost - gained) / d0, 0.0, 1.0))
 
 
 def leadership_concentration(m) -> float:

@@ -14,9 +14,10 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 
-def homophilous_small_world(strata: np.ndarray, degree: int, homophily: float, bridging: float,
-                            rng: np.random.Generator) -> np.ndarray:
-    """Ring lattice over nodes sorted by stratum (blurred by ``1 - homophily``), edges rewired with ``bridging``.
+def homophilous_small_world(
+    strata: np.ndarray, degree: int, homophily: float, bridging: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Ring lattice over nodes sorted by stratum (blurred by ``1 - homophily``), rewired with ``bridging``.
 
     Returns an ``(m, 2)`` edge array over node indices ``0..len(strata)-1``.
     """

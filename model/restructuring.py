@@ -43,7 +43,9 @@ def restructure(m, outcome: Outcome, evidence_quality: float) -> None:
             if adoption >= th.institutionalise_at:
                 push("citizen_weight", "agenda_setting", "downward_accountability")
             else:
-                push("citizen_weight", "agenda_setting", by=0.25 * adoption / max(th.institutionalise_at, 1e-9))
+                push(
+                    "citizen_weight", "agenda_setting", by=0.25 * adoption / max(th.institutionalise_at, 1e-9)
+                )
         case "structural":
             actors = p.kind != GROUP
             committed = float(np.mean((p.view[actors] > 0.5) & (p.salience[actors] > 0.5)))
@@ -86,4 +88,4 @@ def _coalition(m) -> tuple[float, int]:
     p = m.people
     supportive = p.view > 0.5
     mask, size = largest_component_share(m.adjacency, supportive)
-    return size / p.n, int(len(np.unique(p.kind[mask])))
+    return size / p.n, len(np.unique(p.kind[mask]))

@@ -87,7 +87,11 @@ class Population(_Section):
         20, 0, 5_000, units="groups", meaning="number of civil-society groups with resident members"
     )
     marginalised_share: float = param(
-        0.3, 0.0, 0.9, units="share of residents", meaning="share of residents who are marginalised (deprived)"
+        0.3,
+        0.0,
+        0.9,
+        units="share of residents",
+        meaning="share of residents who are marginalised (deprived)",
     )
     districts: int = param(8, 1, 500, units="districts", meaning="number of districts residents live in")
 
@@ -100,7 +104,11 @@ class Context(_Section):
         0.5, 0.0, 1.0, units="0-1", meaning="how much need and capacity differ between deprived and others"
     )
     civil_society_density: float = param(
-        0.2, 0.0, 1.0, units="share of residents", meaning="share of residents who belong to a civil-society group"
+        0.2,
+        0.0,
+        1.0,
+        units="share of residents",
+        meaning="share of residents who belong to a civil-society group",
     )
     state_capacity: float = param(
         0.6, 0.0, 1.0, units="0-1", meaning="officials' capacity to implement what is decided"
@@ -112,10 +120,18 @@ class Context(_Section):
         0.5, 0.0, 1.0, units="0-1", meaning="how far the status-quo budget favours better-off districts"
     )
     needed_change: float = param(
-        0.7, 0.0, 1.0, units="0-1 view scale", meaning="latent truth: how much change the city's problems need"
+        0.7,
+        0.0,
+        1.0,
+        units="0-1 view scale",
+        meaning="latent truth: how much change the city's problems need",
     )
     official_view: float = param(
-        0.3, 0.0, 1.0, units="0-1 view scale", meaning="officials' mean initial view of how much change is needed"
+        0.3,
+        0.0,
+        1.0,
+        units="0-1 view scale",
+        meaning="officials' mean initial view of how much change is needed",
     )
     resident_view: float = param(
         0.5, 0.0, 1.0, units="0-1 view scale", meaning="non-marginalised residents' mean initial view"
@@ -124,7 +140,11 @@ class Context(_Section):
         0.8, 0.0, 1.0, units="0-1 view scale", meaning="marginalised residents' mean initial view"
     )
     toc_diversity: float = param(
-        0.8, 0.0, 1.0, units="0-1", meaning="spread of theories of change held at the start (1: all four equally)"
+        0.8,
+        0.0,
+        1.0,
+        units="0-1",
+        meaning="spread of theories of change held at the start (1: all four equally)",
     )
     view_spread: float = param(
         0.15, 0.0, 0.5, units="0-1 view scale", meaning="standard deviation of initial views within a group"
@@ -164,15 +184,25 @@ class Design(_Section):
     selection: Selection = Field(
         "sortition", description="how participants are selected", json_schema_extra={"units": "name"}
     )
-    participants: int = param(60, 0, 100_000, units="residents per month", meaning="residents convened per step")
+    participants: int = param(
+        60, 0, 100_000, units="residents per month", meaning="residents convened per step"
+    )
     participation_cost: float = param(
-        0.3, 0.0, 1.0, units="share of monthly capacity", meaning="time and energy one month of taking part takes"
+        0.3,
+        0.0,
+        1.0,
+        units="share of monthly capacity",
+        meaning="time and energy one month of taking part takes",
     )
     stipend: float = param(
         0.0, 0.0, 1.0, units="share of the cost", meaning="compensation paid to residents who take part"
     )
     facilitation: float = param(
-        0.5, 0.0, 1.0, units="0-1", meaning="skilled facilitation: equalises voice, reduces hidden-profile bias"
+        0.5,
+        0.0,
+        1.0,
+        units="0-1",
+        meaning="skilled facilitation: equalises voice, reduces hidden-profile bias",
     )
     official_weight: float = param(
         3.0, 1.0, 20.0, units="x a resident", meaning="speaking and persuasive weight of an official"
@@ -193,7 +223,11 @@ class Design(_Section):
         0.1, 0.0, 1.0, units="share of budget", meaning="share of the monthly budget the design decides on"
     )
     need_weighting: float = param(
-        0.0, 0.0, 1.0, units="0-1", meaning="how far allocations follow district need (participatory budgeting)"
+        0.0,
+        0.0,
+        1.0,
+        units="0-1",
+        meaning="how far allocations follow district need (participatory budgeting)",
     )
     continuity: float = param(
         0.0, 0.0, 1.0, units="share", meaning="share of last month's participants who stay on"
@@ -215,9 +249,7 @@ class Structure(_Section):
     citizen_weight: float = param(
         0.2, 0.0, 1.0, units="0-1", meaning="weight of citizens' view in decisions (the rest is officials')"
     )
-    agenda_setting: float = param(
-        0.1, 0.0, 1.0, units="0-1", meaning="share of the agenda set by citizens"
-    )
+    agenda_setting: float = param(0.1, 0.0, 1.0, units="0-1", meaning="share of the agenda set by citizens")
     transparency: float = param(
         0.3, 0.0, 1.0, units="probability", meaning="chance a decision is published with its rationale"
     )
@@ -245,7 +277,11 @@ class Theory(_Section):
         0.5, 0.0, 1.0, units="probability", meaning="base chance an experiment succeeds with an ideal mix"
     )
     adoption_threshold: float = param(
-        0.3, 0.0, 1.0, units="share of ties", meaning="share of adopting contacts that makes an official adopt"
+        0.3,
+        0.0,
+        1.0,
+        units="share of ties",
+        meaning="share of adopting contacts that makes an official adopt",
     )
     institutionalise_at: float = param(
         0.5, 0.0, 1.0, units="share of officials", meaning="adoption share at which practice becomes rule"
@@ -281,11 +317,21 @@ class Deliberation(_Section):
     )
     rounds: int = param(4, 1, 50, units="encounters per participant", meaning="exchanges per monthly meeting")
     stubbornness: float = param(
-        0.1, 0.0, 1.0, units="0-1", meaning="everyone's monthly pull back to their own initial view and framing"
+        0.1,
+        0.0,
+        1.0,
+        units="0-1",
+        meaning="everyone's monthly pull back to their own initial view and framing",
     )
-    knowledge_items: int = param(40, 2, 500, units="items", meaning="distinct pieces of knowledge in the city")
+    knowledge_items: int = param(
+        40, 2, 500, units="items", meaning="distinct pieces of knowledge in the city"
+    )
     lay_share: float = param(
-        0.5, 0.0, 1.0, units="share of items", meaning="share of knowledge that is lay and community knowledge"
+        0.5,
+        0.0,
+        1.0,
+        units="share of items",
+        meaning="share of knowledge that is lay and community knowledge",
     )
     knowledge_turnover: float = param(
         0.05, 0.0, 1.0, units="share of items per month", meaning="knowledge that goes stale and is renewed"
@@ -303,7 +349,11 @@ class Deliberation(_Section):
         0.15, 0.0, 0.5, units="0-1 view scale", meaning="status-quo bias of expert evidence"
     )
     imitation: float = param(
-        0.05, 0.0, 1.0, units="per month", meaning="chance an actor compares theories of change with a contact"
+        0.05,
+        0.0,
+        1.0,
+        units="per month",
+        meaning="chance an actor compares theories of change with a contact",
     )
     conformity: float = param(
         0.3, 0.0, 1.0, units="probability", meaning="chance a participant drops a minority theory of change"
@@ -323,7 +373,9 @@ class Resources(_Section):
     fatigue_rate: float = param(
         0.1, 0.0, 1.0, units="per month", meaning="emotional labour: fatigue gained per month taking part"
     )
-    recovery: float = param(0.05, 0.0, 1.0, units="per month", meaning="fatigue lost per month not taking part")
+    recovery: float = param(
+        0.05, 0.0, 1.0, units="per month", meaning="fatigue lost per month not taking part"
+    )
     dropout_fatigue: float = param(
         0.8, 0.0, 1.0, units="0-1", meaning="fatigue at which a participant drops out"
     )
@@ -394,7 +446,11 @@ class ScenarioError(ValueError):
 
 
 def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value).replace("True", "true").replace("False", "false")
+    text = (
+        repr(value)
+        if isinstance(value, str)
+        else str(value).replace("True", "true").replace("False", "false")
+    )
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -529,9 +585,12 @@ class Scenario(BaseModel):
             section, _, name = key.partition(".")
             if key in TOP_LEVEL:
                 explicit[key] = value
-            elif section not in SECTIONS or not name or "." in name:
-                problems.append(_unknown_key(key))
-            elif name not in SECTIONS[section].model_fields:
+            elif (
+                section not in SECTIONS
+                or not name
+                or "." in name
+                or name not in SECTIONS[section].model_fields
+            ):
                 problems.append(_unknown_key(key))
             else:
                 explicit.setdefault(section, {})[name] = value
@@ -582,32 +641,58 @@ def consistency_problems(s: Scenario) -> list[Problem]:
         )
     if pop.districts > pop.residents:
         out.append(
-            Problem("population.districts", "more districts than residents", pop.districts,
-                    f"at most population.residents = {pop.residents}")
+            Problem(
+                "population.districts",
+                "more districts than residents",
+                pop.districts,
+                f"at most population.residents = {pop.residents}",
+            )
         )
     if pop.civil_society_groups > pop.residents:
         out.append(
-            Problem("population.civil_society_groups", "more groups than residents", pop.civil_society_groups,
-                    f"at most population.residents = {pop.residents}")
+            Problem(
+                "population.civil_society_groups",
+                "more groups than residents",
+                pop.civil_society_groups,
+                f"at most population.residents = {pop.residents}",
+            )
         )
     if pop.civil_society_groups > 0 and s.context.civil_society_density == 0:
         out.append(
-            Problem("context.civil_society_density", "groups exist but no resident can belong to one", 0.0,
-                    "above 0 when population.civil_society_groups > 0")
+            Problem(
+                "context.civil_society_density",
+                "groups exist but no resident can belong to one",
+                0.0,
+                "above 0 when population.civil_society_groups > 0",
+            )
         )
     if s.network.mean_degree >= pop.residents:
         out.append(
-            Problem("network.mean_degree", "more ties per resident than other residents", s.network.mean_degree,
-                    f"below population.residents = {pop.residents}")
+            Problem(
+                "network.mean_degree",
+                "more ties per resident than other residents",
+                s.network.mean_degree,
+                f"below population.residents = {pop.residents}",
+            )
         )
     if s.design.decision_rule == "contribution" and s.structure.co_financing == 0:
         out.append(
-            Problem("structure.co_financing", "a contribution-weighted rule needs co-financing partners", 0.0,
-                    "above 0 when design.decision_rule = 'contribution'")
+            Problem(
+                "structure.co_financing",
+                "a contribution-weighted rule needs co-financing partners",
+                0.0,
+                "above 0 when design.decision_rule = 'contribution'",
+            )
         )
     if len(set(s.design.stages)) != len(s.design.stages):
-        out.append(Problem("design.stages", "a stage is listed twice", list(s.design.stages),
-                           "each of " + ", ".join(STAGES) + " at most once"))
+        out.append(
+            Problem(
+                "design.stages",
+                "a stage is listed twice",
+                list(s.design.stages),
+                "each of " + ", ".join(STAGES) + " at most once",
+            )
+        )
     return out
 
 
@@ -638,7 +723,9 @@ def read_toml(path: str | Path) -> dict:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ScenarioError([Problem("file", "is not UTF-8 text (a TOML file is expected)")], source) from None
+        raise ScenarioError(
+            [Problem("file", "is not UTF-8 text (a TOML file is expected)")], source
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -650,8 +737,9 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     key, sep, value = text.partition("=")
     key, value = key.strip(), value.strip()
     if not sep or not key:
-        raise ScenarioError([Problem("--set", "expected key=value", text, "e.g. population.residents=500")],
-                            "command line")
+        raise ScenarioError(
+            [Problem("--set", "expected key=value", text, "e.g. population.residents=500")], "command line"
+        )
     try:
         parsed = tomllib.loads(f"v = {value}")["v"]
     except tomllib.TOMLDecodeError:
@@ -712,10 +800,7 @@ def _translate(err: ValidationError) -> list[Problem]:
     problems, seen = [], set()
     for e in err.errors(include_url=False):
         loc = [str(p) for p in e["loc"]]
-        if len(loc) >= 2 and loc[0] in SECTIONS:
-            key = f"{loc[0]}.{loc[1]}"
-        else:
-            key = ".".join(loc) or "scenario"
+        key = f"{loc[0]}.{loc[1]}" if len(loc) >= 2 and loc[0] in SECTIONS else ".".join(loc) or "scenario"
         if key in seen:
             continue
         seen.add(key)
@@ -743,7 +828,10 @@ def _message(e: dict, got: Any) -> str:
 
 
 def _deep_copy(d: dict) -> dict:
-    return {k: _deep_copy(v) if isinstance(v, dict) else (list(v) if isinstance(v, list) else v) for k, v in d.items()}
+    return {
+        k: _deep_copy(v) if isinstance(v, dict) else (list(v) if isinstance(v, list) else v)
+        for k, v in d.items()
+    }
 
 
 def _plain(value: Any) -> Any:

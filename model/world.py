@@ -22,30 +22,30 @@ THEORY_INDEX = {"incremental": 0, "structural": 1, "knowledge": 2, "coalition": 
 class People:
     """Array state of every actor (rows) and of the knowledge items (columns of ``knows``)."""
 
-    kind: np.ndarray            # int8: RESIDENT, OFFICIAL, ACADEMIC, GROUP
-    district: np.ndarray        # int: district index
-    marginalised: np.ndarray    # bool: deprived residents
-    view: np.ndarray            # float 0-1: how much change is needed
-    view0: np.ndarray           # float 0-1: initial view (anchor)
-    salience: np.ndarray        # float 0-1: justice framing
-    salience0: np.ndarray       # float 0-1: initial framing (anchor)
-    toc: np.ndarray             # int8: theory of change held (index into THEORY_INDEX)
-    capacity: np.ndarray        # float: share of a month available for taking part
-    fatigue: np.ndarray         # float 0-1: emotional labour
-    skill: np.ndarray           # float 0-1: capability
-    trust: np.ndarray           # float (n, 4) 0-1: trust in each kind
-    benefits: np.ndarray        # float GBP cumulative (residents)
-    burden: np.ndarray          # float: cumulative cost / capacity of taking part
-    turns: np.ndarray           # int: months taken part
-    positionality: np.ndarray   # float 0-1 (academics): engaged vs detached
-    mobilisation: np.ndarray    # float 0-1 (groups)
-    adopted: np.ndarray         # bool (officials): adopted experimental practices
-    group_of: np.ndarray        # int: group index of a resident, -1 if none
-    taking_part: np.ndarray     # bool: in this month's meeting
-    knows: np.ndarray           # bool (n, K): knowledge items held
-    item_lay: np.ndarray        # bool (K,): lay/community item (else expert)
-    item_value: np.ndarray      # float (K,): what the item says about needed change
-    first_group: int            # row of the first group
+    kind: np.ndarray  # int8: RESIDENT, OFFICIAL, ACADEMIC, GROUP
+    district: np.ndarray  # int: district index
+    marginalised: np.ndarray  # bool: deprived residents
+    view: np.ndarray  # float 0-1: how much change is needed
+    view0: np.ndarray  # float 0-1: initial view (anchor)
+    salience: np.ndarray  # float 0-1: justice framing
+    salience0: np.ndarray  # float 0-1: initial framing (anchor)
+    toc: np.ndarray  # int8: theory of change held (index into THEORY_INDEX)
+    capacity: np.ndarray  # float: share of a month available for taking part
+    fatigue: np.ndarray  # float 0-1: emotional labour
+    skill: np.ndarray  # float 0-1: capability
+    trust: np.ndarray  # float (n, 4) 0-1: trust in each kind
+    benefits: np.ndarray  # float GBP cumulative (residents)
+    burden: np.ndarray  # float: cumulative cost / capacity of taking part
+    turns: np.ndarray  # int: months taken part
+    positionality: np.ndarray  # float 0-1 (academics): engaged vs detached
+    mobilisation: np.ndarray  # float 0-1 (groups)
+    adopted: np.ndarray  # bool (officials): adopted experimental practices
+    group_of: np.ndarray  # int: group index of a resident, -1 if none
+    taking_part: np.ndarray  # bool: in this month's meeting
+    knows: np.ndarray  # bool (n, K): knowledge items held
+    item_lay: np.ndarray  # bool (K,): lay/community item (else expert)
+    item_value: np.ndarray  # float (K,): what the item says about needed change
+    first_group: int  # row of the first group
 
     @property
     def n(self) -> int:
@@ -69,8 +69,11 @@ def build_people(s: Scenario, rng: np.random.Generator) -> People:
     district = np.empty(n, dtype=np.int64)
     district[:r] = rng.permutation(np.arange(r) % pop.districts)
     deprivation_odds = 1 + 4 * ctx.inequality * (np.arange(pop.districts) / max(1, pop.districts - 1))
-    p_marg = np.clip(pop.marginalised_share * deprivation_odds[district[:r]] /
-                     np.mean(deprivation_odds[district[:r]]), 0, 1)
+    p_marg = np.clip(
+        pop.marginalised_share * deprivation_odds[district[:r]] / np.mean(deprivation_odds[district[:r]]),
+        0,
+        1,
+    )
     marginalised = np.zeros(n, dtype=bool)
     marginalised[:r] = rng.random(r) < p_marg
     district[r:] = rng.integers(0, pop.districts, n - r)
@@ -96,8 +99,9 @@ def build_people(s: Scenario, rng: np.random.Generator) -> People:
     capacity[kind == OFFICIAL] = np.clip(capacity[kind == OFFICIAL] * (0.5 + ctx.state_capacity), 0.05, 1.0)
 
     trust = np.clip(ctx.baseline_trust + 0.1 * rng.standard_normal((n, 4)), 0, 1)
-    positionality = np.where(kind == ACADEMIC, np.clip(ctx.academic_engagement + 0.15 *
-                                                       rng.standard_normal(n), 0, 1), 0.0)
+    positionality = np.where(
+        kind == ACADEMIC, np.clip(ctx.academic_engagement + 0.15 * rng.standard_normal(n), 0, 1), 0.0
+    )
 
     # Groups and their members
     group_of = np.full(n, -1, dtype=np.int64)
@@ -106,33 +110,52 @@ def build_people(s: Scenario, rng: np.random.Generator) -> People:
         members = np.flatnonzero(rng.random(r) < ctx.civil_society_density)
         # groups are local: a member joins a group of their district when there is one
         g_district = np.arange(g) % pop.districts
-        district[r + o + a:] = g_district
+        district[r + o + a :] = g_district
         by_district = [np.flatnonzero(g_district == d) for d in range(pop.districts)]
         for d in range(pop.districts):  # loop over districts, not agents
             in_d = members[district[members] == d]
             options = by_district[d] if len(by_district[d]) else np.arange(g)
             group_of[in_d] = options[rng.integers(0, len(options), len(in_d))]
-        mobilisation[r + o + a:] = rng.beta(2, 3, g)
+        mobilisation[r + o + a :] = rng.beta(2, 3, g)
 
     # Knowledge items (Stasser & Titus 1985): lay items are held by few residents, mostly the deprived;
     # expert items are common among officials and academics. Items say how much change is needed:
     # lay items are noisy but unbiased, expert items precise but biased towards the status quo.
     k = dl.knowledge_items
-    n_lay = int(round(dl.lay_share * k))
+    n_lay = round(dl.lay_share * k)
     item_lay = np.zeros(k, dtype=bool)
     item_lay[:n_lay] = True
     noise = np.where(item_lay, dl.evidence_noise, 0.5 * dl.evidence_noise)
-    item_value = np.clip(ctx.needed_change - np.where(item_lay, 0.0, dl.expert_bias)
-                         + noise * rng.standard_normal(k), 0, 1)
+    item_value = np.clip(
+        ctx.needed_change - np.where(item_lay, 0.0, dl.expert_bias) + noise * rng.standard_normal(k), 0, 1
+    )
     knows = rng.random((n, k)) < holding_probability(kind, marginalised, item_lay)
 
     return People(
-        kind=kind, district=district, marginalised=marginalised, view=view, view0=view.copy(),
-        salience=salience, salience0=salience.copy(), toc=toc, capacity=capacity, fatigue=np.zeros(n), skill=rng.beta(2, 5, n),
-        trust=trust, benefits=np.zeros(n), burden=np.zeros(n), turns=np.zeros(n, dtype=np.int64),
-        positionality=positionality, mobilisation=mobilisation, adopted=np.zeros(n, dtype=bool),
-        group_of=group_of, taking_part=np.zeros(n, dtype=bool), knows=knows, item_lay=item_lay,
-        item_value=item_value, first_group=r + o + a,
+        kind=kind,
+        district=district,
+        marginalised=marginalised,
+        view=view,
+        view0=view.copy(),
+        salience=salience,
+        salience0=salience.copy(),
+        toc=toc,
+        capacity=capacity,
+        fatigue=np.zeros(n),
+        skill=rng.beta(2, 5, n),
+        trust=trust,
+        benefits=np.zeros(n),
+        burden=np.zeros(n),
+        turns=np.zeros(n, dtype=np.int64),
+        positionality=positionality,
+        mobilisation=mobilisation,
+        adopted=np.zeros(n, dtype=bool),
+        group_of=group_of,
+        taking_part=np.zeros(n, dtype=bool),
+        knows=knows,
+        item_lay=item_lay,
+        item_value=item_value,
+        first_group=r + o + a,
     )
 
 
@@ -149,13 +172,15 @@ def build_ties(s: Scenario, p: People, rng: np.random.Generator) -> np.ndarray:
     a few cross-sector ties, and each group tied to its members."""
     r = s.population.residents
     strata = p.district[:r] * 2 + p.marginalised[:r]
-    parts = [homophilous_small_world(strata, s.network.mean_degree, s.network.homophily,
-                                     s.network.bridging, rng)]
+    parts = [
+        homophilous_small_world(strata, s.network.mean_degree, s.network.homophily, s.network.bridging, rng)
+    ]
     for kind in (OFFICIAL, ACADEMIC):
         idx = np.flatnonzero(p.kind == kind)
         if len(idx) > 1:
-            ring = homophilous_small_world(np.zeros(len(idx), dtype=np.int64), min(4, len(idx) - 1), 1.0,
-                                           0.1, rng)
+            ring = homophilous_small_world(
+                np.zeros(len(idx), dtype=np.int64), min(4, len(idx) - 1), 1.0, 0.1, rng
+            )
             parts.append(idx[ring])
         if s.network.cross_sector_ties and len(idx):
             src = np.repeat(idx, s.network.cross_sector_ties)

@@ -1,0 +1,199 @@
+"""The ``coprod`` command line: validate, params, run, sweep, analyze, rerun, dashboard.
+
+Bad input (a scenario, an experiment file, a ``--set``, a results file) exits with status 2 and one line
+per problem, ``FILE: key: what is wrong (got VALUE, allowed RANGE)``, writing nothing. No traceback
+reaches the user for their own mistakes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from model import OUTPUTS, ScenarioError, code_version, load_scenario, parameters, parse_assignment, simulate
+
+USER_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except ScenarioError as err:
+        for line in err.lines():
+            print(line, file=sys.stderr)
+        return USER_ERROR
+    except _user_errors() as err:
+        print(str(err), file=sys.stderr)
+        return USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from experiments.store import StoreError
+
+    return (StoreError,)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coprod", description="Agent-based model of just coproduction.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check scenario files; exit 2 with one line per problem")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(handler=_validate)
+
+    p = sub.add_parser("params", help="list every parameter with its bounds, units and meaning")
+    p.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    p.set_defaults(handler=_params)
+
+    p = sub.add_parser("run", help="run one scenario and print its outputs")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("--steps", type=int, help="months to run (default: run.steps)")
+    p.add_argument("--seed", type=int, help="root seed (default: run.seed)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--db", metavar="PATH", help="append the run to a results database")
+    p.set_defaults(handler=_run)
+
+    p = sub.add_parser("sweep", help="run an experiment file into a results database")
+    p.add_argument("experiment", metavar="EXPERIMENT")
+    p.add_argument("--db", metavar="PATH", help="results database (default: results/<experiment>.db)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler tcp://host:port, or 'local'")
+    p.add_argument("--retry-failed", action="store_true", help="rerun only the runs recorded as failed")
+    p.set_defaults(handler=_sweep)
+
+    p = sub.add_parser("analyze", help="summaries, sensitivity indices, plots and report.html")
+    p.add_argument("--db", required=True, metavar="PATH")
+    p.add_argument("--experiment", metavar="NAME")
+    p.add_argument("--out", metavar="DIR")
+    p.set_defaults(handler=_analyze)
+
+    p = sub.add_parser("rerun", help="rerun a stored run and compare its outputs")
+    p.add_argument("--db", required=True, metavar="PATH")
+    p.add_argument("--experiment", metavar="NAME")
+    p.add_argument("run_key", metavar="RUN_KEY")
+    p.set_defaults(handler=_rerun)
+
+    p = sub.add_parser("dashboard", help="serve the workshop dashboard on 127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
+    p.set_defaults(handler=_dashboard)
+    return parser
+
+
+# ------------------------------------------------------------------------------------------- handlers
+
+
+def _validate(args) -> int:
+    problems: list[str] = []
+    for path in args.files:
+        try:
+            s = load_scenario(path)
+        except ScenarioError as err:
+            problems.extend(err.lines())
+            continue
+        print(
+            f"{path}: ok ({s.design.kind.value} design, {s.theory.kind.value} theory, "
+            f"{s.population.residents} residents, {s.run.steps} months)"
+        )
+    for line in problems:
+        print(line, file=sys.stderr)
+    return USER_ERROR if problems else 0
+
+
+def _params(args) -> int:
+    specs = parameters()
+    if args.markdown:
+        print("| key | type | default | allowed | units | meaning |")
+        print("|---|---|---|---|---|---|")
+        for p in specs:
+            print(f"| `{p.key}` | {p.type} | {p.default} | {p.allowed()} | {p.units} | {p.meaning} |")
+        return 0
+    width = max(len(p.key) for p in specs)
+    for p in specs:
+        print(f"{p.key:<{width}}  {p.allowed():<48} [{p.units}] {p.meaning}")
+    return 0
+
+
+def _scenario_from(args):
+    overrides = dict(parse_assignment(text) for text in args.set)
+    if args.steps is not None:
+        overrides["run.steps"] = args.steps
+    if args.seed is not None:
+        overrides["run.seed"] = args.seed
+    return load_scenario(args.scenario, overrides)
+
+
+def _run(args) -> int:
+    scenario = _scenario_from(args)
+    store = None
+    if args.db:
+        from experiments.store import Store
+
+        store = Store(args.db)
+    seed, steps = scenario.run.seed, scenario.run.steps
+    rows = simulate(scenario)
+    if store is not None:
+        from experiments.store import scenario_hash
+
+        params = scenario.flat()
+        store.record_run(
+            experiment="single_runs",
+            run_key=f"{scenario.name}/seed={seed}/{scenario_hash(params)}",
+            scenario=scenario.name,
+            params=params,
+            seed=seed,
+            code_version=code_version(),
+            status="done",
+            rows=rows,
+        )
+    final = {k: rows[-1][k] for k in OUTPUTS}
+    if args.json:
+        print(json.dumps({"scenario": scenario.name, "seed": seed, "steps": steps, "outputs": final}))
+        return 0
+    first = rows[1] if len(rows) > 1 else rows[0]
+    print(
+        f"scenario {scenario.name}: {scenario.design.kind.value} design, {scenario.theory.kind.value} "
+        f"theory, {scenario.population.residents} residents, seed {seed}, {steps} months"
+    )
+    print(f"{'output':<26}{'start':>10}{'month 1':>10}{f'month {steps}':>12}")
+    for k in OUTPUTS:
+        print(f"{k:<26}{rows[0][k]:>10.3f}{first[k]:>10.3f}{final[k]:>12.3f}")
+    if store is not None:
+        print(f"recorded in {args.db}")
+    return 0
+
+
+def _sweep(args) -> int:
+    from experiments.runner import main_sweep
+
+    return main_sweep(args)
+
+
+def _analyze(args) -> int:
+    from experiments.analysis import main_analyze
+
+    return main_analyze(args)
+
+
+def _rerun(args) -> int:
+    from experiments.runner import main_rerun
+
+    return main_rerun(args)
+
+
+def _dashboard(args) -> int:
+    from dashboards.serve import main_dashboard
+
+    return main_dashboard(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""The results database: one SQLite file, written through sqlite-utils, readable in Datasette as it is.
+
+Tables:
+
+- ``meta``: ``key``, ``value`` (``schema_version``);
+- ``experiments``: ``name`` (primary key), ``definition`` (JSON), ``root_seed``, ``code_version``,
+  ``created``;
+- ``runs``: one row per run, primary key ``(experiment, run_key)``: ``scenario``, ``params`` (every
+  parameter as JSON), ``scenario_hash``, ``seed``, ``code_version``, ``status`` (``done``, ``failed``,
+  ``timed_out``), ``error``, ``started``, ``finished``, ``seconds``;
+- ``steps``: one row per run and recorded step, primary key ``(experiment, run_key, step)``, one column per
+  output named as in DESIGN.md.
+
+One writer: each run is written in one transaction (its steps and its run row together), so a run is
+either wholly there or not at all. WAL mode lets readers (Datasette, the dashboard) open it mid-sweep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from model import OUTPUTS
+
+SCHEMA_VERSION = 1
+
+
+class StoreError(Exception):
+    """The database cannot be used (wrong schema version, not a results file, unwritable)."""
+
+
+def scenario_hash(params: dict[str, Any]) -> str:
+    """A stable hash of a full parameter set."""
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class Store:
+    """A results database at ``path`` (created with its schema if new)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.db = sqlite_utils.Database(self.path)
+            self.db.enable_wal()
+            self._ensure_schema()
+        except StoreError:
+            raise
+        except Exception as err:  # sqlite3.DatabaseError for a file that is not a database, OSError, ...
+            raise StoreError(f"{self.path}: cannot be used as a results database ({err})") from None
+
+    def _ensure_schema(self) -> None:
+        db = self.db
+        if "meta" in db.table_names():
+            row = next(iter(db["meta"].rows_where("key = ?", ["schema_version"])), None)
+            found = int(row["value"]) if row else 0
+            if found != SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: results schema version {found}, this code reads version {SCHEMA_VERSION}; "
+                    "write to a new --db file"
+                )
+            return
+        if db.table_names():
+            raise StoreError(f"{self.path}: an SQLite file that is not a coproduction-abm results database")
+        with db.conn:
+            db["meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+            db["experiments"].create(
+                {"name": str, "definition": str, "root_seed": int, "code_version": str, "created": str},
+                pk="name",
+            )
+            db["runs"].create(
+                {
+                    "experiment": str,
+                    "run_key": str,
+                    "scenario": str,
+                    "params": str,
+                    "scenario_hash": str,
+                    "seed": int,
+                    "code_version": str,
+                    "status": str,
+                    "error": str,
+                    "started": str,
+                    "finished": str,
+                    "seconds": float,
+                },
+                pk=("experiment", "run_key"),
+            )
+            db["steps"].create(
+                {"experiment": str, "run_key": str, "step": int, **dict.fromkeys(OUTPUTS, float)},
+                pk=("experiment", "run_key", "step"),
+            )
+            db["runs"].create_index(["experiment", "status"])
+
+    # ------------------------------------------------------------------------------------ writing
+
+    def record_experiment(self, name: str, definition: dict, root_seed: int, code_version: str) -> None:
+        existing = self.db["experiments"].get(name) if self._has("experiments", name) else None
+        if existing is None:
+            self.db["experiments"].insert(
+                {
+                    "name": name,
+                    "definition": json.dumps(definition, sort_keys=True),
+                    "root_seed": root_seed,
+                    "code_version": code_version,
+                    "created": _now(),
+                }
+            )
+
+    def record_run(
+        self,
+        *,
+        experiment: str,
+        run_key: str,
+        scenario: str,
+        params: dict[str, Any],
+        seed: int,
+        code_version: str,
+        status: str,
+        rows: list[dict[str, float]],
+        error: str = "",
+        started: str = "",
+        seconds: float = 0.0,
+    ) -> None:
+        """Write one run and its steps in one transaction, replacing any earlier attempt."""
+        with self.db.conn:
+            self.db.execute("DELETE FROM steps WHERE experiment = ? AND run_key = ?", [experiment, run_key])
+            self.db["runs"].upsert(
+                {
+                    "experiment": experiment,
+                    "run_key": run_key,
+                    "scenario": scenario,
+                    "params": json.dumps(params, sort_keys=True),
+                    "scenario_hash": scenario_hash(params),
+                    "seed": seed,
+                    "code_version": code_version,
+                    "status": status,
+                    "error": error,
+                    "started": started or _now(),
+                    "finished": _now(),
+                    "seconds": seconds,
+                },
+                pk=("experiment", "run_key"),
+            )
+            if rows:
+                self.db["steps"].insert_all(
+                    ({"experiment": experiment, "run_key": run_key, **row} for row in rows),
+                    pk=("experiment", "run_key", "step"),
+                )
+
+    # ------------------------------------------------------------------------------------ reading
+
+    def keys(self, experiment: str, status: str | None = None) -> set[str]:
+        where, args = "experiment = ?", [experiment]
+        if status is not None:
+            where += " AND status = ?"
+            args.append(status)
+        return {r["run_key"] for r in self.db["runs"].rows_where(where, args, select="run_key")}
+
+    def run(self, experiment: str, run_key: str) -> dict | None:
+        rows = list(self.db["runs"].rows_where("experiment = ? AND run_key = ?", [experiment, run_key]))
+        return rows[0] if rows else None
+
+    def steps(self, experiment: str, run_key: str) -> list[dict]:
+        return list(
+            self.db["steps"].rows_where(
+                "experiment = ? AND run_key = ?", [experiment, run_key], order_by="step"
+            )
+        )
+
+    def _has(self, table: str, pk: Any) -> bool:
+        try:
+            self.db[table].get(pk)
+            return True
+        except sqlite_utils.db.NotFoundError:
+            return False
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")

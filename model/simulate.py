@@ -1,0 +1,49 @@
+"""Run a scenario to the end and hand back its outputs: the one entry point batch work and the CLI share."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+from model.governance import GovernanceModel
+from model.metrics import OUTPUTS
+from model.scenario import Scenario
+
+
+def simulate(
+    scenario: Scenario, *, steps: int | None = None, seed: int | None = None, every: int = 1
+) -> list[dict[str, float]]:
+    """Run ``scenario`` and return one row per recorded step: ``{"step": t, output: value, ...}``.
+
+    ``steps`` and ``seed`` default to the scenario's ``run`` section; step 0 (the start) and the last step
+    are always recorded, and every ``every``-th step in between.
+    """
+    steps = scenario.run.steps if steps is None else steps
+    seed = scenario.run.seed if seed is None else seed
+    model = GovernanceModel(scenario, rng=seed)
+    rows = [{"step": 0, **model.outputs}]
+    for t in range(1, steps + 1):
+        model.step()
+        if t % every == 0 or t == steps:
+            rows.append({"step": t, **model.outputs})
+    return rows
+
+
+@cache
+def code_version() -> str:
+    """Package version plus a hash of the model's source: runs from different model code never mix."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("coproduction-abm")
+    except PackageNotFoundError:
+        release = "0+unknown"
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return f"{release}+{digest.hexdigest()[:12]}"
+
+
+__all__ = ["OUTPUTS", "code_version", "simulate"]
