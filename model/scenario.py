@@ -486,8 +486,8 @@ class ParamSpec:
 def _num(x: float | None) -> str:
     if x is None:
         return "any"
-    if float(x).is_integer() and abs(x) < 1e15:
-        return f"{int(x):,}".replace(",", "_") if abs(x) >= 100_000 else str(int(x))
+    if float(x).is_integer():
+        return f"{int(x):_}" if abs(x) >= 100_000 else str(int(x))
     return f"{x:g}"
 
 
@@ -751,15 +751,13 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 
 
 def _unknown_key(key: str) -> Problem:
-    candidates = list(PARAMETERS) + list(SECTIONS) + list(TOP_LEVEL)
-    guess = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
+    name = key.rsplit(".", 1)[-1]
+    # a right name in the wrong section first, then the closest spelling
+    guess = [k for k in PARAMETERS if k.endswith("." + name)][:1] if "." in key else []
+    guess = guess or difflib.get_close_matches(key, [*PARAMETERS, *SECTIONS, *TOP_LEVEL], n=1, cutoff=0.6)
     if not guess and "." in key:
-        # a misspelt name in a known section, or a right name in the wrong section
-        name = key.rsplit(".", 1)[1]
-        guess = [k for k in PARAMETERS if k.endswith("." + name)][:1] or difflib.get_close_matches(
-            name, [k.split(".")[1] for k in PARAMETERS], n=1
-        )
-        guess = [g if "." in g else next(k for k in PARAMETERS if k.endswith("." + g)) for g in guess]
+        near = difflib.get_close_matches(name, [k.split(".")[1] for k in PARAMETERS], n=1)
+        guess = [k for k in PARAMETERS if near and k.endswith("." + near[0])][:1]
     hint = f"; did you mean {guess[0]}?" if guess else ""
     return Problem(key, "unknown key" + hint)
 
