@@ -157,8 +157,9 @@ class GovernanceModel(mesa.Model):
                 edges=self.edges,
             )
         # everyone keeps some hold on where they started (Friedkin-Johnsen prejudice), month by month
-        p.view += dl.stubbornness * (p.view0 - p.view)
-        p.salience += dl.stubbornness * (p.salience0 - p.salience)
+        hold = stubbornness(self, np.arange(p.n))
+        p.view += hold * (p.view0 - p.view)
+        p.salience += hold * (p.salience0 - p.salience)
         renew_knowledge(self)
         self._speak_for_members()
         return mentioned, weights

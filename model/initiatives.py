@@ -4,8 +4,8 @@
   the share the design decides on follows the decision's allocation, except the part locked in earlier
   co-financed commitments, which keeps following the partners' earlier allocation (lock-in).
 - Delivery is scaled by ``context.state_capacity``.
-- Experiments succeed with ``theory.experiment_success`` scaled by the team's capability and by the
-  complementarity of lay and expert knowledge, ``4 l (1 - l)`` for lay share ``l`` of the team's items
+- Experiments succeed with ``theory.experiment_success`` scaled by the team's capability, by how well
+  they are resourced (``funds / (funds + resources.experiment_cost)``) and by the complementarity of lay and expert knowledge, ``4 l (1 - l)`` for lay share ``l`` of the team's items
   (lay and expert knowledge as complements, Jasanoff 2004; Frantzeskaki & Kabisch 2016).
 """
 
@@ -70,7 +70,10 @@ def _experiment(m, team: np.ndarray, funds: float, out: Outcome) -> None:
     lay = held[p.item_lay].sum() / max(held.sum(), 1)
     mix = 4 * lay * (1 - lay)
     capability = float(np.mean(p.skill[team] * (1 - p.fatigue[team])))
-    chance = np.clip(s.theory.experiment_success * (0.5 + 0.5 * mix) * (0.5 + capability), 0, 1)
+    resourcing = funds / (funds + s.resources.experiment_cost) if funds > 0 else 0.0
+    chance = np.clip(
+        s.theory.experiment_success * (0.5 + 0.5 * mix) * (0.5 + capability) * (0.5 + resourcing), 0, 1
+    )
     success = bool(m.rng.random() < chance)
     theory = int(np.bincount(p.toc[team], minlength=N_THEORIES).argmax())
     out.experiments += 1

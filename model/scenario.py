@@ -211,7 +211,7 @@ class Design(_Section):
         2.0, 1.0, 20.0, units="x a resident", meaning="epistemic authority of an academic"
     )
     official_stubbornness: float = param(
-        0.5, 0.0, 1.0, units="0-1", meaning="how firmly officials hold their initial view in meetings"
+        0.5, 0.0, 1.0, units="0-1", meaning="how firmly officials hold their initial view, month by month"
     )
     decision_rule: DecisionRule = Field(
         "advisory", description="how a meeting's outcome binds", json_schema_extra={"units": "name"}
@@ -321,7 +321,7 @@ class Deliberation(_Section):
         0.0,
         1.0,
         units="0-1",
-        meaning="everyone's monthly pull back to their own initial view and framing",
+        meaning="residents' monthly pull back to their own initial view and framing",
     )
     knowledge_items: int = param(
         40, 2, 500, units="items", meaning="distinct pieces of knowledge in the city"
@@ -378,6 +378,9 @@ class Resources(_Section):
     )
     dropout_fatigue: float = param(
         0.8, 0.0, 1.0, units="0-1", meaning="fatigue at which a participant drops out"
+    )
+    experiment_cost: float = param(
+        5000.0, 0.0, 1.0e8, units="GBP", meaning="funding at which an experiment has even odds of being resourced"
     )
     commitment_months: int = param(
         24, 1, 600, units="months", meaning="how long a co-financed commitment ties its resources"

@@ -1,0 +1,306 @@
+"""One test per mechanism, on tiny hand-built worlds with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import GovernanceModel, Scenario
+from model.convening import stratified, top_k, voice_weights
+from model.decisions import _clusters, decide
+from model.initiatives import status_quo_allocation
+from model.knowledge import mention_probabilities
+from model.network import add_edges, homophilous_small_world, unique_edges
+from model.world import ACADEMIC, GROUP, OFFICIAL, RESIDENT
+
+TINY = {
+    "population": {"residents": 20, "officials": 2, "academics": 1, "civil_society_groups": 2, "districts": 2},
+    "design": {"participants": 8},
+    "network": {"mean_degree": 4},
+}
+
+
+def tiny(**overrides) -> GovernanceModel:
+    dotted = {k.replace("__", "."): v for k, v in overrides.items()}
+    scenario = Scenario.build(TINY).with_overrides(dotted) if dotted else Scenario.build(TINY)
+    return GovernanceModel(scenario, rng=7)
+
+
+# -- convene -------------------------------------------------------------------------------------------
+
+
+def test_top_k_picks_k_distinct_and_never_zero_weight():
+    rng = np.random.default_rng(0)
+    cand = np.arange(10)
+    w = np.r_[np.zeros(5), np.ones(5)]
+    for _ in range(50):
+        pick = top_k(cand, w, 3, rng)
+        assert len(set(pick)) == 3 and (pick >= 5).all()
+
+
+def test_stratified_sortition_fills_quotas_in_proportion():
+    rng = np.random.default_rng(1)
+    population = np.repeat([0, 1, 2, 3], [400, 300, 200, 100])
+    pick = stratified(np.arange(1000), population, population, 20, rng)
+    assert np.bincount(population[pick], minlength=4).tolist() == [8, 6, 4, 2]
+
+
+def test_cost_keeps_out_those_who_cannot_afford_it_and_a_stipend_lets_them_in():
+    m = tiny(design__kind="top_down_consultation", design__participation_cost=0.5, design__stipend=0.0,
+             design__participants=20)
+    p = m.people
+    marg = p.marginalised[: m.n_residents]
+    assert 0 < marg.sum() < m.n_residents
+    p.capacity[: m.n_residents] = np.where(marg, 0.2, 0.9)
+    m.convene()
+    assert not (p.taking_part & p.marginalised).any()
+    assert p.taking_part[: m.n_residents][~marg].all()
+    m2 = tiny(design__kind="top_down_consultation", design__participation_cost=0.5, design__stipend=1.0,
+              design__participants=20)
+    m2.people.capacity[: m2.n_residents] = np.where(m2.people.marginalised[: m2.n_residents], 0.2, 0.9)
+    m2.convene()
+    assert (m2.people.taking_part & m2.people.marginalised).any()
+
+
+def test_facilitation_equalises_voice():
+    m = tiny(design__official_weight=9.0, design__facilitation=0.0)
+    idx = np.flatnonzero(m.people.kind == OFFICIAL)
+    assert voice_weights(m, idx) == pytest.approx(9.0)
+    m = tiny(design__official_weight=9.0, design__facilitation=0.5)
+    assert voice_weights(m, idx) == pytest.approx(3.0)
+    m = tiny(design__official_weight=9.0, design__facilitation=1.0)
+    assert voice_weights(m, idx) == pytest.approx(1.0)
+
+
+# -- deliberate ------------------------------------------------------------------------------------------
+
+
+def test_powerful_stubborn_officials_pull_residents_and_do_not_move():
+    m = tiny(design__official_weight=20.0, design__facilitation=0.0, design__official_stubbornness=1.0,
+             deliberation__confidence=1.0, deliberation__rounds=20, network__talk_rate=0.0,
+             deliberation__stubbornness=0.0)
+    p = m.people
+    p.view[:] = np.where(p.kind == OFFICIAL, 0.1, 0.9)
+    p.view0[:] = p.view
+    p.taking_part[:] = False
+    p.taking_part[np.r_[np.arange(6), np.flatnonzero(p.kind == OFFICIAL)]] = True
+    m.meeting = np.flatnonzero(p.taking_part)
+    m.deliberate()
+    officials = p.kind == OFFICIAL
+    assert p.view[officials] == pytest.approx(0.1)
+    assert p.view[:6].mean() < 0.5  # residents in the room moved most of the way
+    assert p.view[6:m.n_residents].mean() == pytest.approx(0.9)  # those outside did not
+
+
+def test_hidden_profile_bias_and_facilitation():
+    shared, unshared = np.array([0, 0]), np.array([10, 1])
+    biased = mention_probabilities(shared, unshared, 10, mention=0.3, bias=0.8, credibility=1.0)
+    fair = mention_probabilities(shared, unshared, 10, mention=0.3, bias=0.0, credibility=1.0)
+    assert biased[0] > biased[1] and fair[1] > biased[1]
+    assert fair[1] == pytest.approx(0.3)
+    assert mention_probabilities(np.array([0]), np.array([0]), 10, mention=1.0, bias=0, credibility=1)[0] == 0
+    marg = mention_probabilities(np.array([1]), np.array([0]), 10, mention=0.3, bias=0.0, credibility=0.5)
+    assert marg[0] == pytest.approx(0.15)
+
+
+# -- decide --------------------------------------------------------------------------------------------
+
+
+def _meeting(m, residents: int):
+    p = m.people
+    p.taking_part[:] = False
+    p.taking_part[:residents] = True
+    p.taking_part[p.kind == OFFICIAL] = True
+    m.meeting = np.flatnonzero(p.taking_part)
+    return m.meeting, voice_weights(m, m.meeting)
+
+
+def test_advisory_rule_blends_citizens_and_officials_by_citizen_weight():
+    m = tiny(design__kind="citizens_assembly", structure__citizen_weight=0.25, design__facilitation=1.0)
+    p = m.people
+    p.view[:] = np.where(p.kind == OFFICIAL, 0.2, 0.6)
+    idx, w = _meeting(m, 6)
+    d = decide(m, idx, w)
+    assert d.position == pytest.approx(0.25 * 0.6 + 0.75 * 0.2)
+    assert d.power.sum() == pytest.approx(1.0)
+
+
+def test_vote_allocates_by_votes_weighted_by_need():
+    m = tiny(design__kind="participatory_budgeting", design__need_weighting=0.5)
+    idx, w = _meeting(m, 10)
+    d = decide(m, idx, w)
+    residents = idx[m.people.kind[idx] == RESIDENT]
+    votes = np.bincount(m.people.district[residents], minlength=2)
+    expected = votes * m.need ** 1.0
+    assert d.allocation == pytest.approx(expected / expected.sum())
+
+
+def test_dissensus_keeps_separate_experiments_per_cluster():
+    idx = np.arange(6)
+    teams = _clusters(idx, np.array([0.1, 0.12, 0.5, 0.52, 0.9, 0.91]), 5)
+    assert [t.tolist() for t in teams] == [[0, 1], [2, 3], [4, 5]]
+    m = tiny(design__kind="action_research_cooperative")
+    m.people.toc[:] = np.arange(m.people.n) % 4
+    before = m.people.toc.copy()
+    idx, w = _meeting(m, 8)
+    d = decide(m, idx, w)
+    assert not d.consensus and np.array_equal(m.people.toc, before)  # no pressure to conform
+
+
+def test_forced_consensus_makes_minorities_conform():
+    m = tiny(design__kind="citizens_assembly", deliberation__conformity=1.0, design__facilitation=0.0)
+    m.people.toc[:] = 0
+    m.people.toc[:3] = 2
+    idx, w = _meeting(m, 8)
+    decide(m, idx, w)
+    assert (m.people.toc[idx] == 0).all()
+
+
+def test_contribution_rule_gives_say_by_money():
+    m = tiny(design__kind="co_financed_partnership", structure__co_financing=0.4)
+    p = m.people
+    p.taking_part[:] = False
+    groups = np.flatnonzero(p.kind == GROUP)
+    p.taking_part[np.r_[groups, np.flatnonzero(p.kind == OFFICIAL)]] = True
+    m.meeting = np.flatnonzero(p.taking_part)
+    d = decide(m, m.meeting, voice_weights(m, m.meeting))
+    partner_say = d.power[np.isin(d.power_idx, groups)].sum()
+    assert partner_say == pytest.approx(0.4)
+
+
+# -- act -----------------------------------------------------------------------------------------------
+
+
+def test_status_quo_budget_favours_the_better_off_with_elite_bias():
+    pop = np.array([100.0, 100.0])
+    need = np.array([0.2, 0.9])
+    assert status_quo_allocation(pop, need, 0.0) == pytest.approx([0.5, 0.5])
+    biased = status_quo_allocation(pop, need, 0.8)
+    assert biased[0] > biased[1]
+
+
+def test_experiments_succeed_more_with_mixed_knowledge():
+    wins = {}
+    for mix in ("lay only", "mixed"):
+        total = 0
+        for seed in range(30):
+            m = GovernanceModel(Scenario.build(TINY), rng=seed)
+            p = m.people
+            team = np.arange(6)
+            p.knows[team] = False
+            p.knows[team[:, None], np.flatnonzero(p.item_lay)] = True
+            if mix == "mixed":
+                p.knows[team[:, None], np.flatnonzero(~p.item_lay)] = True
+            from model.decisions import Decision
+            d = Decision(0.5, team, np.full(6, 1 / 6), np.full(2, 0.5), teams=[team] * 10)
+            total += m.act(d).successes
+        wins[mix] = total
+    assert wins["mixed"] > wins["lay only"] * 1.3
+
+
+# -- learn ---------------------------------------------------------------------------------------------
+
+
+def test_taking_part_tires_and_rest_restores():
+    m = tiny(resources__fatigue_rate=0.2, resources__recovery=0.5)
+    p = m.people
+    p.fatigue[:] = 0.4
+    p.taking_part[:] = False
+    p.taking_part[:5] = True
+    from model.learning import bear_costs
+    bear_costs(m)
+    assert (p.fatigue[:5] > 0.4).all()
+    assert p.fatigue[5:m.n_residents] == pytest.approx(0.2)
+    assert (p.turns[:5] == 1).all()
+
+
+def test_theories_of_change_spread_towards_success():
+    m = tiny(deliberation__imitation=1.0)
+    p = m.people
+    p.toc[:] = np.where(np.arange(p.n) % 2 == 0, 0, 1)
+    m.toc_score[:] = [0.0, 1.0, 0.0, 0.0]
+    from model.initiatives import Outcome
+    from model.learning import spread_theories
+    before = np.mean(p.toc == 1)
+    spread_theories(m, Outcome(toc_trials=np.zeros(4), toc_successes=np.zeros(4)))
+    assert np.mean(p.toc == 1) > before
+    assert not ((p.toc == 0) & (before == 0)).any()
+
+
+# -- rewire --------------------------------------------------------------------------------------------
+
+
+def test_new_ties_form_only_among_co_participants():
+    m = tiny(network__tie_formation=1.0)
+    before = {tuple(e) for e in m.edges.tolist()}
+    m.people.taking_part[:] = False
+    m.people.taking_part[:6] = True
+    m.meeting = np.arange(6)
+    m.rewire()
+    new = {tuple(e) for e in m.edges.tolist()} - before
+    assert new and all(i < 6 and j < 6 for i, j in new)
+    assert m.adjacency.sum() == 2 * len(m.edges)
+
+
+def test_network_helpers():
+    e = unique_edges(np.array([[1, 0], [0, 1], [2, 2], [3, 1]]))
+    assert e.tolist() == [[0, 1], [1, 3]]
+    assert add_edges(e, np.array([[1, 0], [2, 3]])).tolist() == [[0, 1], [1, 3], [2, 3]]
+    rng = np.random.default_rng(0)
+    strata = np.repeat(np.arange(4), 50)
+    ring = homophilous_small_world(strata, 4, 1.0, 0.0, rng)
+    same = strata[ring[:, 0]] == strata[ring[:, 1]]
+    assert same.mean() > 0.9  # homophily: ring neighbours share a stratum
+    mixed = homophilous_small_world(strata, 4, 0.0, 0.5, rng)
+    assert (strata[mixed[:, 0]] == strata[mixed[:, 1]]).mean() < 0.6
+
+
+# -- restructure ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("theory", ["incremental", "structural", "knowledge", "coalition"])
+def test_each_theory_moves_structure_when_its_condition_holds(theory):
+    m = tiny(theory__kind=theory, theory__rate=0.1, theory__inertia=0.0, theory__tipping_share=0.0,
+             theory__coalition_share=0.0, theory__institutionalise_at=0.0, theory__backlash=0.0)
+    p = m.people
+    p.view[:] = 0.9
+    p.salience[:] = 0.9
+    m.memory.lay_evidence, m.memory.all_evidence = 1.0, 2.0
+    before = dict(m.structure)
+    from model.initiatives import Outcome
+    m.restructure(Outcome())
+    moved = [k for k in before if m.structure[k] > before[k] + 1e-12]
+    assert moved, m.structure
+
+
+def test_inertia_pulls_structure_back_to_where_it_started():
+    m = tiny(theory__kind="knowledge", theory__inertia=0.5)
+    m.memory.lay_evidence = 0.0  # no mixed evidence: the lever does nothing
+    start = m.structure0["transparency"]
+    m.structure["transparency"] = 1.0
+    from model.initiatives import Outcome
+    m.restructure(Outcome())
+    assert m.structure["transparency"] == pytest.approx(1.0 + 0.5 * (start - 1.0))
+
+
+def test_incremental_adoption_spreads_by_threshold_contagion():
+    m = tiny(population__officials=6, theory__adoption_threshold=0.01)
+    p = m.people
+    officials = np.flatnonzero(p.kind == OFFICIAL)
+    p.adopted[officials[0]] = True
+    from model.restructuring import _contagion
+    share = _contagion(m)
+    assert share > 1 / 6
+
+
+def test_kinds_and_agents_agree():
+    m = tiny()
+    from model import Academic, CivilSocietyGroup, Official, Resident
+    counts = {cls: len(m.agents_by_type[cls]) for cls in (Resident, Official, Academic, CivilSocietyGroup)}
+    assert counts == {Resident: 20, Official: 2, Academic: 1, CivilSocietyGroup: 2}
+    r = m.agents_by_type[Resident][0]
+    assert r.view == m.people.view[r.index] and r.theory_of_change in {"incremental", "structural",
+                                                                        "knowledge", "coalition"}
+    g = m.agents_by_type[CivilSocietyGroup][0]
+    assert (m.people.group_of[g.members] == g.index - m.people.first_group).all()
+    assert {int(m.people.kind[a.index]) for a in m.agents_by_type[Academic]} == {ACADEMIC}

@@ -1,0 +1,104 @@
+"""The scenario schema: defaults, presets, overrides, listing and round trips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model import DESIGN_PRESETS, PARAMETERS, Scenario, ScenarioError, load_scenario, parameters, parse_assignment
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+
+
+def test_every_design_has_a_scenario_file_that_validates():
+    kinds = set()
+    for path in SCENARIOS:
+        kinds.add(load_scenario(path).design.kind.value)
+    assert kinds == set(DESIGN_PRESETS)
+
+
+def test_required_keys_exist():
+    for key in ["population.residents", "population.officials", "population.academics",
+                "population.civil_society_groups", "population.marginalised_share", "design.kind",
+                "theory.kind", "run.steps", "run.seed"]:
+        assert key in PARAMETERS
+    assert set(PARAMETERS["design.kind"].choices) == set(DESIGN_PRESETS)
+    assert set(PARAMETERS["theory.kind"].choices) == {"incremental", "structural", "knowledge", "coalition"}
+
+
+def test_every_parameter_declares_default_bounds_units_and_meaning():
+    specs = parameters()
+    assert len(specs) == len(PARAMETERS) > 60
+    for p in specs:
+        assert p.meaning and p.units, p.key
+        if p.numeric:
+            assert p.low is not None and p.high is not None and p.low <= p.default <= p.high, p.key
+        else:
+            assert p.choices, p.key
+
+
+def test_design_preset_fills_and_file_overrides(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('[design]\nkind = "top_down_consultation"\nfacilitation = 0.9\n')
+    s = load_scenario(path)
+    preset = DESIGN_PRESETS["top_down_consultation"]["values"]
+    assert s.design.official_weight == preset["design"]["official_weight"]
+    assert s.structure.citizen_weight == preset["structure"]["citizen_weight"]
+    assert s.design.facilitation == 0.9  # the file wins over the preset
+
+
+def test_switching_design_reapplies_preset_but_keeps_explicit_settings():
+    s = Scenario.build({"design": {"kind": "citizens_assembly", "facilitation": 0.33}})
+    t = s.with_overrides({"design.kind": "participatory_budgeting", "population.residents": 500})
+    assert t.design.decision_rule == "vote"
+    assert t.design.facilitation == 0.33
+    assert t.population.residents == 500
+    assert s.population.residents == 1000  # the original is untouched
+
+
+def test_scenarios_are_frozen():
+    s = Scenario.build({})
+    with pytest.raises(Exception, match="frozen"):
+        s.population.residents = 5  # type: ignore[misc]
+
+
+def test_toml_round_trip_is_exact(tmp_path):
+    s = Scenario.build({"design": {"kind": "co_financed_partnership"}, "theory": {"kind": "coalition"},
+                        "context": {"inequality": 0.123456789}})
+    path = tmp_path / "again.toml"
+    path.write_text(s.to_toml())
+    assert load_scenario(path).flat() == s.flat()
+
+
+def test_parse_assignment_reads_toml_values():
+    assert parse_assignment("population.residents=500") == ("population.residents", 500)
+    assert parse_assignment("design.kind=citizens_assembly") == ("design.kind", "citizens_assembly")
+    assert parse_assignment('design.stages=["agenda"]') == ("design.stages", ["agenda"])
+    with pytest.raises(ScenarioError, match="expected key=value"):
+        parse_assignment("population.residents")
+
+
+@settings(max_examples=60, deadline=None)
+@given(key=st.sampled_from(sorted(k for k, p in PARAMETERS.items() if p.numeric)), data=st.data())
+def test_any_in_bounds_value_loads_and_any_out_of_bounds_value_names_its_key(key, data):
+    spec = PARAMETERS[key]
+    base = Scenario.build({"population": {"residents": 100_000}, "design": {"participants": 10}})
+    if spec.type == "int":
+        inside = data.draw(st.integers(int(spec.low), int(spec.high)))
+        outside = data.draw(st.one_of(st.integers(max_value=int(spec.low) - 1),
+                                      st.integers(min_value=int(spec.high) + 1)))
+    else:
+        inside = data.draw(st.floats(spec.low, spec.high))
+        outside = data.draw(st.one_of(st.floats(max_value=spec.low, exclude_max=True),
+                                      st.floats(min_value=spec.high, exclude_min=True), st.just(float("nan"))))
+    try:
+        assert base.with_overrides({key: inside}).get(key) == inside
+    except ScenarioError as err:  # an in-bounds value may still be inconsistent with another setting
+        assert all("than" in p.message or "needs" in p.message or "exist" in p.message for p in err.problems)
+    with pytest.raises(ScenarioError) as err:
+        base.with_overrides({key: outside})
+    assert err.value.problems[0].key == key
