@@ -5,8 +5,9 @@
   co-financed commitments, which keeps following the partners' earlier allocation (lock-in).
 - Delivery is scaled by ``context.state_capacity``.
 - Experiments succeed with ``theory.experiment_success`` scaled by the team's capability, by how well
-  they are resourced (``funds / (funds + resources.experiment_cost)``) and by the complementarity of lay and expert knowledge, ``4 l (1 - l)`` for lay share ``l`` of the team's items
-  (lay and expert knowledge as complements, Jasanoff 2004; Frantzeskaki & Kabisch 2016).
+  they are resourced (``funds / (funds + resources.experiment_cost)``) and by the complementarity of
+  lay and expert knowledge, ``4 l (1 - l)`` for lay share ``l`` of the team's items (lay and expert
+  knowledge as complements, Jasanoff 2004; Frantzeskaki & Kabisch 2016).
 """
 
 from __future__ import annotations

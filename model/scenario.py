@@ -380,7 +380,7 @@ class Resources(_Section):
         0.8, 0.0, 1.0, units="0-1", meaning="fatigue at which a participant drops out"
     )
     experiment_cost: float = param(
-        5000.0, 0.0, 1.0e8, units="GBP", meaning="funding at which an experiment has even odds of being resourced"
+        5000.0, 0.0, 1.0e8, units="GBP", meaning="funding at which an experiment is half resourced"
     )
     commitment_months: int = param(
         24, 1, 600, units="months", meaning="how long a co-financed commitment ties its resources"

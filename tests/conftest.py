@@ -19,7 +19,10 @@ def coprod():
     def run(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300):
         return subprocess.run(
             [sys.executable, "-m", "coprod.cli", *args],
-            capture_output=True, text=True, cwd=cwd or ROOT, timeout=timeout,
+            capture_output=True,
+            text=True,
+            cwd=cwd or ROOT,
+            timeout=timeout,
             env={**os.environ, **(env or {})},
         )
 

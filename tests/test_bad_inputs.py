@@ -1,4 +1,4 @@
-"""Bad scenario input: every file in tests/bad_inputs/ gives exactly its expected lines, exit 2, nothing written."""
+"""Bad scenario input: each file in tests/bad_inputs/ gives exactly its expected lines, exit 2, no output."""
 
 from __future__ import annotations
 

@@ -14,7 +14,13 @@ from model.network import add_edges, homophilous_small_world, unique_edges
 from model.world import ACADEMIC, GROUP, OFFICIAL, RESIDENT
 
 TINY = {
-    "population": {"residents": 20, "officials": 2, "academics": 1, "civil_society_groups": 2, "districts": 2},
+    "population": {
+        "residents": 20,
+        "officials": 2,
+        "academics": 1,
+        "civil_society_groups": 2,
+        "districts": 2,
+    },
     "design": {"participants": 8},
     "network": {"mean_degree": 4},
 }
@@ -46,8 +52,12 @@ def test_stratified_sortition_fills_quotas_in_proportion():
 
 
 def test_cost_keeps_out_those_who_cannot_afford_it_and_a_stipend_lets_them_in():
-    m = tiny(design__kind="top_down_consultation", design__participation_cost=0.5, design__stipend=0.0,
-             design__participants=20)
+    m = tiny(
+        design__kind="top_down_consultation",
+        design__participation_cost=0.5,
+        design__stipend=0.0,
+        design__participants=20,
+    )
     p = m.people
     marg = p.marginalised[: m.n_residents]
     assert 0 < marg.sum() < m.n_residents
@@ -55,8 +65,12 @@ def test_cost_keeps_out_those_who_cannot_afford_it_and_a_stipend_lets_them_in():
     m.convene()
     assert not (p.taking_part & p.marginalised).any()
     assert p.taking_part[: m.n_residents][~marg].all()
-    m2 = tiny(design__kind="top_down_consultation", design__participation_cost=0.5, design__stipend=1.0,
-              design__participants=20)
+    m2 = tiny(
+        design__kind="top_down_consultation",
+        design__participation_cost=0.5,
+        design__stipend=1.0,
+        design__participants=20,
+    )
     m2.people.capacity[: m2.n_residents] = np.where(m2.people.marginalised[: m2.n_residents], 0.2, 0.9)
     m2.convene()
     assert (m2.people.taking_part & m2.people.marginalised).any()
@@ -76,9 +90,15 @@ def test_facilitation_equalises_voice():
 
 
 def test_powerful_stubborn_officials_pull_residents_and_do_not_move():
-    m = tiny(design__official_weight=20.0, design__facilitation=0.0, design__official_stubbornness=1.0,
-             deliberation__confidence=1.0, deliberation__rounds=20, network__talk_rate=0.0,
-             deliberation__stubbornness=0.0)
+    m = tiny(
+        design__official_weight=20.0,
+        design__facilitation=0.0,
+        design__official_stubbornness=1.0,
+        deliberation__confidence=1.0,
+        deliberation__rounds=20,
+        network__talk_rate=0.0,
+        deliberation__stubbornness=0.0,
+    )
     p = m.people
     p.view[:] = np.where(p.kind == OFFICIAL, 0.1, 0.9)
     p.view0[:] = p.view
@@ -89,7 +109,7 @@ def test_powerful_stubborn_officials_pull_residents_and_do_not_move():
     officials = p.kind == OFFICIAL
     assert p.view[officials] == pytest.approx(0.1)
     assert p.view[:6].mean() < 0.5  # residents in the room moved most of the way
-    assert p.view[6:m.n_residents].mean() == pytest.approx(0.9)  # those outside did not
+    assert p.view[6 : m.n_residents].mean() == pytest.approx(0.9)  # those outside did not
 
 
 def test_hidden_profile_bias_and_facilitation():
@@ -131,7 +151,7 @@ def test_vote_allocates_by_votes_weighted_by_need():
     d = decide(m, idx, w)
     residents = idx[m.people.kind[idx] == RESIDENT]
     votes = np.bincount(m.people.district[residents], minlength=2)
-    expected = votes * m.need ** 1.0
+    expected = votes * m.need**1.0
     assert d.allocation == pytest.approx(expected / expected.sum())
 
 
@@ -192,6 +212,7 @@ def test_experiments_succeed_more_with_mixed_knowledge():
             if mix == "mixed":
                 p.knows[team[:, None], np.flatnonzero(~p.item_lay)] = True
             from model.decisions import Decision
+
             d = Decision(0.5, team, np.full(6, 1 / 6), np.full(2, 0.5), teams=[team] * 10)
             total += m.act(d).successes
         wins[mix] = total
@@ -208,9 +229,10 @@ def test_taking_part_tires_and_rest_restores():
     p.taking_part[:] = False
     p.taking_part[:5] = True
     from model.learning import bear_costs
+
     bear_costs(m)
     assert (p.fatigue[:5] > 0.4).all()
-    assert p.fatigue[5:m.n_residents] == pytest.approx(0.2)
+    assert p.fatigue[5 : m.n_residents] == pytest.approx(0.2)
     assert (p.turns[:5] == 1).all()
 
 
@@ -221,6 +243,7 @@ def test_theories_of_change_spread_towards_success():
     m.toc_score[:] = [0.0, 1.0, 0.0, 0.0]
     from model.initiatives import Outcome
     from model.learning import spread_theories
+
     before = np.mean(p.toc == 1)
     spread_theories(m, Outcome(toc_trials=np.zeros(4), toc_successes=np.zeros(4)))
     assert np.mean(p.toc == 1) > before
@@ -260,14 +283,22 @@ def test_network_helpers():
 
 @pytest.mark.parametrize("theory", ["incremental", "structural", "knowledge", "coalition"])
 def test_each_theory_moves_structure_when_its_condition_holds(theory):
-    m = tiny(theory__kind=theory, theory__rate=0.1, theory__inertia=0.0, theory__tipping_share=0.0,
-             theory__coalition_share=0.0, theory__institutionalise_at=0.0, theory__backlash=0.0)
+    m = tiny(
+        theory__kind=theory,
+        theory__rate=0.1,
+        theory__inertia=0.0,
+        theory__tipping_share=0.0,
+        theory__coalition_share=0.0,
+        theory__institutionalise_at=0.0,
+        theory__backlash=0.0,
+    )
     p = m.people
     p.view[:] = 0.9
     p.salience[:] = 0.9
     m.memory.lay_evidence, m.memory.all_evidence = 1.0, 2.0
     before = dict(m.structure)
     from model.initiatives import Outcome
+
     m.restructure(Outcome())
     moved = [k for k in before if m.structure[k] > before[k] + 1e-12]
     assert moved, m.structure
@@ -279,6 +310,7 @@ def test_inertia_pulls_structure_back_to_where_it_started():
     start = m.structure0["transparency"]
     m.structure["transparency"] = 1.0
     from model.initiatives import Outcome
+
     m.restructure(Outcome())
     assert m.structure["transparency"] == pytest.approx(1.0 + 0.5 * (start - 1.0))
 
@@ -289,6 +321,7 @@ def test_incremental_adoption_spreads_by_threshold_contagion():
     officials = np.flatnonzero(p.kind == OFFICIAL)
     p.adopted[officials[0]] = True
     from model.restructuring import _contagion
+
     share = _contagion(m)
     assert share > 1 / 6
 
@@ -296,11 +329,16 @@ def test_incremental_adoption_spreads_by_threshold_contagion():
 def test_kinds_and_agents_agree():
     m = tiny()
     from model import Academic, CivilSocietyGroup, Official, Resident
+
     counts = {cls: len(m.agents_by_type[cls]) for cls in (Resident, Official, Academic, CivilSocietyGroup)}
     assert counts == {Resident: 20, Official: 2, Academic: 1, CivilSocietyGroup: 2}
     r = m.agents_by_type[Resident][0]
-    assert r.view == m.people.view[r.index] and r.theory_of_change in {"incremental", "structural",
-                                                                        "knowledge", "coalition"}
+    assert r.view == m.people.view[r.index] and r.theory_of_change in {
+        "incremental",
+        "structural",
+        "knowledge",
+        "coalition",
+    }
     g = m.agents_by_type[CivilSocietyGroup][0]
     assert (m.people.group_of[g.members] == g.index - m.people.first_group).all()
     assert {int(m.people.kind[a.index]) for a in m.agents_by_type[Academic]} == {ACADEMIC}

@@ -21,8 +21,13 @@ pytestmark = pytest.mark.slow
 REPS = 10
 STEPS = 120
 ROOT = Path(__file__).resolve().parents[1]
-DESIGNS = ["top_down_consultation", "citizens_assembly", "action_research_cooperative",
-           "participatory_budgeting", "co_financed_partnership"]
+DESIGNS = [
+    "top_down_consultation",
+    "citizens_assembly",
+    "action_research_cooperative",
+    "participatory_budgeting",
+    "co_financed_partnership",
+]
 
 
 @cache
@@ -54,12 +59,15 @@ def test_action_research_cooperative_keeps_more_dissensus_than_the_consensus_des
     assert arc < arm("participatory_budgeting")["end"]["toc_attrition"] - 0.3
 
 
-@pytest.mark.xfail(reason=(
-    "does not emerge in full: toc_attrition at month 120 (10 seeds) is 0.025 for the cooperative but 0.0 "
-    "for top-down consultation and the co-financed partnership, which run few or no shared experiments, so "
-    "no theory of change gains a success record to spread by imitation; the cooperative's experiments do "
-    "build one (citizens' assembly 0.2, participatory budgeting 0.75)"
-))
+@pytest.mark.xfail(
+    reason=(
+        "does not emerge in full: toc_attrition at month 120 (10 seeds) is 0.025 for the cooperative but 0.0 "
+        "for top-down consultation and the co-financed partnership, which run few or no shared experiments, "
+        "so no theory of change gains a success record to spread by imitation; the cooperative's "
+        "experiments do "
+        "build one (citizens' assembly 0.2, participatory budgeting 0.75)"
+    )
+)
 def test_action_research_cooperative_keeps_the_most_dissensus_of_all():
     arc = arm("action_research_cooperative")["end"]["toc_attrition"]
     others = {d: arm(d)["end"]["toc_attrition"] for d in DESIGNS if d != "action_research_cooperative"}
@@ -73,11 +81,13 @@ def test_action_research_cooperative_has_the_highest_transaction_costs():
     assert all(arc > v + 0.02 for v in costs.values()), (arc, costs)
 
 
-@pytest.mark.xfail(reason=(
-    "does not emerge: capacity_networks at month 120 (10 seeds) is highest under participatory budgeting "
-    "(0.540) and lower under the cooperative (0.442) than under a citizens' assembly (0.477); "
-    "the cooperative trains few people deeply, and the marker counts the whole population"
-))
+@pytest.mark.xfail(
+    reason=(
+        "does not emerge: capacity_networks at month 120 (10 seeds) is highest under participatory budgeting "
+        "(0.540) and lower under the cooperative (0.442) than under a citizens' assembly (0.477); "
+        "the cooperative trains few people deeply, and the marker counts the whole population"
+    )
+)
 def test_action_research_cooperative_builds_the_most_capacity():
     capacity = {d: arm(d)["end"]["capacity_networks"] for d in DESIGNS}
     arc = capacity.pop("action_research_cooperative")
@@ -101,11 +111,13 @@ def test_co_financing_raises_lock_in():
     assert arm("co_financed_partnership")["end"]["lock_in"] > max(others) + 0.3
 
 
-@pytest.mark.xfail(reason=(
-    "does not emerge: capacity_networks at month 24 is 0.389 with co-financing 0.05 and 0.391 with 0.6; "
-    "co-financing speeds skills only for the few partners' participants and funds experiments that few "
-    "people join, which the population-wide marker hardly registers"
-))
+@pytest.mark.xfail(
+    reason=(
+        "does not emerge: capacity_networks at month 24 is 0.389 with co-financing 0.05 and 0.391 with 0.6; "
+        "co-financing speeds skills only for the few partners' participants and funds experiments that few "
+        "people join, which the population-wide marker hardly registers"
+    )
+)
 def test_co_financing_raises_capacity_fast():
     low = arm("co_financed_partnership", **{"structure.co_financing": 0.05})["early"]
     high = arm("co_financed_partnership", **{"structure.co_financing": 0.6})["early"]
@@ -115,7 +127,9 @@ def test_co_financing_raises_capacity_fast():
 def test_removing_power_asymmetry_and_adding_facilitation_lowers_consensus_bias():
     """Citizens' assembly with equal weights and full facilitation vs officials at 20x with none:
     consensus_bias lower by at least 0.03."""
-    fair = arm("citizens_assembly", **{"design.official_weight": 1.0, "design.expert_weight": 1.0,
-                                       "design.facilitation": 1.0})["end"]
+    fair = arm(
+        "citizens_assembly",
+        **{"design.official_weight": 1.0, "design.expert_weight": 1.0, "design.facilitation": 1.0},
+    )["end"]
     unfair = arm("citizens_assembly", **{"design.official_weight": 20.0, "design.facilitation": 0.0})["end"]
     assert fair["consensus_bias"] < unfair["consensus_bias"] - 0.03

@@ -11,9 +11,18 @@ pytestmark = pytest.mark.slow
 
 
 def test_ten_thousand_residents_for_120_months():
-    s = Scenario.build({"population": {"residents": 10_000, "officials": 200, "academics": 40,
-                                       "civil_society_groups": 100, "districts": 20},
-                        "design": {"kind": "participatory_budgeting", "participants": 600}})
+    s = Scenario.build(
+        {
+            "population": {
+                "residents": 10_000,
+                "officials": 200,
+                "academics": 40,
+                "civil_society_groups": 100,
+                "districts": 20,
+            },
+            "design": {"kind": "participatory_budgeting", "participants": 600},
+        }
+    )
     m = GovernanceModel(s, rng=5)
     for _ in range(120):
         m.step()

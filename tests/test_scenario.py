@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model import DESIGN_PRESETS, PARAMETERS, Scenario, ScenarioError, load_scenario, parameters, parse_assignment
+from model import (
+    DESIGN_PRESETS,
+    PARAMETERS,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    parameters,
+    parse_assignment,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -22,9 +30,17 @@ def test_every_design_has_a_scenario_file_that_validates():
 
 
 def test_required_keys_exist():
-    for key in ["population.residents", "population.officials", "population.academics",
-                "population.civil_society_groups", "population.marginalised_share", "design.kind",
-                "theory.kind", "run.steps", "run.seed"]:
+    for key in [
+        "population.residents",
+        "population.officials",
+        "population.academics",
+        "population.civil_society_groups",
+        "population.marginalised_share",
+        "design.kind",
+        "theory.kind",
+        "run.steps",
+        "run.seed",
+    ]:
         assert key in PARAMETERS
     assert set(PARAMETERS["design.kind"].choices) == set(DESIGN_PRESETS)
     assert set(PARAMETERS["theory.kind"].choices) == {"incremental", "structural", "knowledge", "coalition"}
@@ -67,8 +83,13 @@ def test_scenarios_are_frozen():
 
 
 def test_toml_round_trip_is_exact(tmp_path):
-    s = Scenario.build({"design": {"kind": "co_financed_partnership"}, "theory": {"kind": "coalition"},
-                        "context": {"inequality": 0.123456789}})
+    s = Scenario.build(
+        {
+            "design": {"kind": "co_financed_partnership"},
+            "theory": {"kind": "coalition"},
+            "context": {"inequality": 0.123456789},
+        }
+    )
     path = tmp_path / "again.toml"
     path.write_text(s.to_toml())
     assert load_scenario(path).flat() == s.flat()
@@ -89,12 +110,18 @@ def test_any_in_bounds_value_loads_and_any_out_of_bounds_value_names_its_key(key
     base = Scenario.build({"population": {"residents": 100_000}, "design": {"participants": 10}})
     if spec.type == "int":
         inside = data.draw(st.integers(int(spec.low), int(spec.high)))
-        outside = data.draw(st.one_of(st.integers(max_value=int(spec.low) - 1),
-                                      st.integers(min_value=int(spec.high) + 1)))
+        outside = data.draw(
+            st.one_of(st.integers(max_value=int(spec.low) - 1), st.integers(min_value=int(spec.high) + 1))
+        )
     else:
         inside = data.draw(st.floats(spec.low, spec.high))
-        outside = data.draw(st.one_of(st.floats(max_value=spec.low, exclude_max=True),
-                                      st.floats(min_value=spec.high, exclude_min=True), st.just(float("nan"))))
+        outside = data.draw(
+            st.one_of(
+                st.floats(max_value=spec.low, exclude_max=True),
+                st.floats(min_value=spec.high, exclude_min=True),
+                st.just(float("nan")),
+            )
+        )
     try:
         assert base.with_overrides({key: inside}).get(key) == inside
     except ScenarioError as err:  # an in-bounds value may still be inconsistent with another setting
