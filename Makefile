@@ -9,7 +9,15 @@ PYTHON_FOR_VENV := $(shell for p in python3.12 python3.13 python3.14 python3; do
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: run test lint dashboard bench clean setup
+.PHONY: run test lint dashboard bench clean setup browser
+
+# Browser tests drive Debian's chromium (playwright cannot download browsers on these machines).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium for the browser tests (apt-get, about 90 s)"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null; \
+		else echo "error: browser tests need chromium: apt-get install -y chromium chromium-driver" >&2; exit 1; fi; }
 
 setup: $(STAMP)
 
@@ -25,7 +33,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(VENV)/bin/coprod run scenarios/citizens_assembly.toml
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
