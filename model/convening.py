@@ -143,8 +143,8 @@ def voice_weights(m, idx: np.ndarray) -> np.ndarray:
 
 
 def stubbornness(m, idx: np.ndarray) -> np.ndarray:
-    """How firmly each actor holds their initial view each month (Friedkin-Johnsen prejudice): officials
-    by ``design.official_stubbornness``, academics by their detachment, residents by
+    """How firmly each participant holds their initial view in a meeting (Friedkin-Johnsen prejudice):
+    officials by ``design.official_stubbornness``, academics by their detachment, residents by
     ``deliberation.stubbornness``; groups speak for their members and hold nothing of their own."""
     p, s = m.people, m.scenario
     kind = p.kind[idx]

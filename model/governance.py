@@ -157,7 +157,7 @@ class GovernanceModel(mesa.Model):
                 edges=self.edges,
             )
         # everyone keeps some hold on where they started (Friedkin-Johnsen prejudice), month by month
-        hold = stubbornness(self, np.arange(p.n))
+        hold = dl.stubbornness
         p.view += hold * (p.view0 - p.view)
         p.salience += hold * (p.salience0 - p.salience)
         renew_knowledge(self)
@@ -238,11 +238,12 @@ class GovernanceModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _weigh_evidence(self, idx: np.ndarray, mentioned: np.ndarray) -> None:
-        """Truth-seeking pull of shared evidence on participants (Hegselmann & Krause 2006)."""
+        """Truth-seeking pull of shared evidence on participants (Hegselmann & Krause 2006), resisted in
+        proportion to each participant's stubbornness."""
         p, s = self.people, self.scenario
         evidence = float(p.item_value[mentioned].mean())
-        pull = s.theory.evidence_attraction * (1 + ("analysis" in s.design.stages))
-        p.view[idx] += min(1.0, pull) * (evidence - p.view[idx])
+        pull = min(1.0, s.theory.evidence_attraction * (1 + ("analysis" in s.design.stages)))
+        p.view[idx] += pull * (1 - stubbornness(self, idx)) * (evidence - p.view[idx])
 
     def _frame(self, idx: np.ndarray, weights: np.ndarray, mentioned: np.ndarray) -> None:
         """Justice framing spreads in the meeting: one DeGroot step toward the voice-weighted mean

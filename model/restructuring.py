@@ -12,8 +12,9 @@ share ``theory.rate`` of the way to 1; every lever drifts back to where it start
   ``theory.tipping_share`` (committed-minority tipping, Centola et al. 2018) rules and resources move;
   officials who oppose lose trust in residents (``theory.backlash``) and may roll the change back;
 - knowledge: evidence that mixes lay and expert knowledge opens up transparency and the agenda;
-- coalition: when the largest connected set of supportive actors spans at least three sectors and holds
-  ``theory.coalition_share`` of actors, citizen power and accountability move.
+- coalition: when the largest connected set of supportive actors (view above one half) holds at least
+  ``theory.coalition_share`` of the residents, of the officials *and* of the academics (a cross-sector
+  coalition, not a residents' movement alone), citizen power and accountability move.
 
 Whatever the theory, partners reinvest after successful experiments, raising co-financing where it exists.
 """
@@ -24,7 +25,7 @@ import numpy as np
 
 from model.initiatives import Outcome
 from model.network import largest_component_share
-from model.world import GROUP, OFFICIAL, RESIDENT
+from model.world import ACADEMIC, GROUP, OFFICIAL, RESIDENT
 
 LEVERS = ("citizen_weight", "agenda_setting", "transparency", "downward_accountability", "co_financing")
 
@@ -60,8 +61,7 @@ def restructure(m, outcome: Outcome, evidence_quality: float) -> None:
         case "knowledge":
             push("transparency", "agenda_setting", "downward_accountability", by=evidence_quality)
         case "coalition":
-            share, sectors = _coalition(m)
-            if share >= th.coalition_share and sectors >= 3:
+            if _coalition(m) >= th.coalition_share:
                 push("citizen_weight", "downward_accountability", "agenda_setting")
         case other:
             raise ValueError(f"unknown theory.kind {other!r}")
@@ -83,9 +83,9 @@ def _contagion(m) -> float:
     return float(p.adopted[officials].mean())
 
 
-def _coalition(m) -> tuple[float, int]:
-    """Share of actors in the largest connected supportive group, and the sectors it spans."""
+def _coalition(m) -> float:
+    """Cross-sector strength of the largest connected group of supportive actors: the smallest share of
+    residents, officials and academics it holds."""
     p = m.people
-    supportive = p.view > 0.5
-    mask, size = largest_component_share(m.adjacency, supportive)
-    return size / p.n, len(np.unique(p.kind[mask]))
+    mask, _ = largest_component_share(m.adjacency, p.view > 0.5)
+    return float(min(np.mean(mask[p.kind == kind]) for kind in (RESIDENT, OFFICIAL, ACADEMIC)))

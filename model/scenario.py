@@ -211,7 +211,7 @@ class Design(_Section):
         2.0, 1.0, 20.0, units="x a resident", meaning="epistemic authority of an academic"
     )
     official_stubbornness: float = param(
-        0.5, 0.0, 1.0, units="0-1", meaning="how firmly officials hold their initial view, month by month"
+        0.5, 0.0, 1.0, units="0-1", meaning="how firmly officials hold their initial view in meetings"
     )
     decision_rule: DecisionRule = Field(
         "advisory", description="how a meeting's outcome binds", json_schema_extra={"units": "name"}
@@ -296,7 +296,11 @@ class Theory(_Section):
         0.05, 0.0, 1.0, units="per month", meaning="pull of co-produced evidence on participants' views"
     )
     coalition_share: float = param(
-        0.15, 0.0, 1.0, units="share of actors", meaning="cross-sector coalition size at which change happens"
+        0.15,
+        0.0,
+        1.0,
+        units="share of each sector",
+        meaning="share of each sector a coalition must hold for change",
     )
     inertia: float = param(
         0.01, 0.0, 0.5, units="per month", meaning="drift of the structure back to where it started"
@@ -321,7 +325,7 @@ class Deliberation(_Section):
         0.0,
         1.0,
         units="0-1",
-        meaning="residents' monthly pull back to their own initial view and framing",
+        meaning="everyone's monthly pull back to their own initial view and framing",
     )
     knowledge_items: int = param(
         40, 2, 500, units="items", meaning="distinct pieces of knowledge in the city"
