@@ -145,7 +145,7 @@ def _dominated(fair: bool, seed: int) -> float:
             },
             "structure": {"citizen_weight": 1.0 if fair else 0.0},
             "theory": {"rate": 0.0},
-        "network": {"talk_rate": 0.0},  # isolate the meeting: officials move only where they deliberate
+            "network": {"talk_rate": 0.0},  # isolate the meeting: officials move only where they deliberate
             "population": {"residents": 300},
         }
     )
