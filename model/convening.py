@@ -45,7 +45,7 @@ def stratified(
     rest = k - quota.sum()
     if rest > 0:
         quota[np.argsort(-(raw - quota), kind="stable")[:rest]] += 1
-    order = np.lexsort((rng.random(len(candidates)), strata))
+    order = np.argsort(strata + rng.random(len(candidates)), kind="stable")  # by stratum, random within
     sorted_strata = strata[order]
     first = np.searchsorted(sorted_strata, np.arange(n_strata))
     rank = np.arange(len(order)) - first[sorted_strata]

@@ -35,6 +35,7 @@ def bear_costs(m) -> None:
     )
     p.burden[res_part] += cost[res_part] / p.capacity[res_part]
     p.turns[part] += 1
+    p.last_turn[part] = m.steps
     growth = 0.03 * (1 + ("doing" in s.design.stages)) * (1 + m.structure["co_financing"])
     p.skill[part] += growth * (1 - p.skill[part])
 

@@ -38,6 +38,7 @@ QUALITIES = ("procedural_justice", "epistemic_justice", "distributive_justice")
 RISKS = ("transaction_costs", "leadership_concentration", "lock_in")
 OUTPUTS = MARKERS + CONSENSUS + QUALITIES + RISKS
 SMOOTHING = 0.2
+ACTIVE_MONTHS = 12  # residents who took part this recently belong to the governance network
 
 # Plain-language meaning of each output, for the dashboard's info tips and the CLI (docs/ODD.md has formulas).
 DESCRIPTIONS: dict[str, str] = {
@@ -277,9 +278,10 @@ def unwarranted_convergence(before: np.ndarray, after: np.ndarray, truth: float)
 
 def leadership_concentration(m) -> float:
     """Gini of betweenness (Freeman 1977; Brandes-Pich sampled estimate) over the governance network:
-    officials, academics, groups and every resident who has taken part."""
+    officials, academics, groups and the residents who took part in the last ``ACTIVE_MONTHS``."""
     p = m.people
-    nodes = np.flatnonzero((p.kind != RESIDENT) | (p.turns > 0))
+    active = (p.last_turn >= 0) & (m.steps - p.last_turn < ACTIVE_MONTHS)
+    nodes = np.flatnonzero((p.kind != RESIDENT) | active)
     if len(nodes) < 3:
         return 0.0
     bc = betweenness(m.edges, nodes, m.scenario.run.betweenness_samples, m.rng)

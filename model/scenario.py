@@ -397,7 +397,7 @@ class Run(_Section):
     steps: int = param(120, 1, 100_000, units="months", meaning="number of steps (one step is one month)")
     seed: int = param(1, 0, 2**63 - 1, units="integer", meaning="root seed of the model's generator")
     betweenness_interval: int = param(
-        6, 1, 100_000, units="months", meaning="how often leadership concentration is recomputed"
+        12, 1, 100_000, units="months", meaning="how often leadership concentration is recomputed"
     )
     betweenness_samples: int = param(
         64, 2, 10_000, units="pivot nodes", meaning="sample size of the betweenness estimate"

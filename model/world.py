@@ -37,6 +37,7 @@ class People:
     benefits: np.ndarray  # float GBP cumulative (residents)
     burden: np.ndarray  # float: cumulative cost / capacity of taking part
     turns: np.ndarray  # int: months taken part
+    last_turn: np.ndarray  # int: step of the last month taken part (-1 never)
     positionality: np.ndarray  # float 0-1 (academics): engaged vs detached
     mobilisation: np.ndarray  # float 0-1 (groups)
     adopted: np.ndarray  # bool (officials): adopted experimental practices
@@ -147,6 +148,7 @@ def build_people(s: Scenario, rng: np.random.Generator) -> People:
         benefits=np.zeros(n),
         burden=np.zeros(n),
         turns=np.zeros(n, dtype=np.int64),
+        last_turn=np.full(n, -1, dtype=np.int64),
         positionality=positionality,
         mobilisation=mobilisation,
         adopted=np.zeros(n, dtype=bool),
