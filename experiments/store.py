@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, not a results database")
         try:
             self.db = sqlite_utils.Database(self.path)
             self.db.enable_wal()
@@ -52,6 +55,13 @@ class Store:
             raise
         except Exception as err:  # sqlite3.DatabaseError for a file that is not a database, OSError, ...
             raise StoreError(f"{self.path}: cannot be used as a results database ({err})") from None
+
+    @classmethod
+    def existing(cls, path: str | Path) -> Store:
+        """Open a results database that must already exist (reading never creates one)."""
+        if not Path(path).is_file():
+            raise StoreError(f"{path}: no such results database")
+        return cls(path)
 
     def _ensure_schema(self) -> None:
         db = self.db
@@ -66,7 +76,7 @@ class Store:
             return
         if db.table_names():
             raise StoreError(f"{self.path}: an SQLite file that is not a coproduction-abm results database")
-        with db.conn:
+        with db.atomic():
             db["meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
             db["experiments"].create(
                 {"name": str, "definition": str, "root_seed": int, "code_version": str, "created": str},
@@ -126,7 +136,7 @@ class Store:
         seconds: float = 0.0,
     ) -> None:
         """Write one run and its steps in one transaction, replacing any earlier attempt."""
-        with self.db.conn:
+        with self.db.atomic():  # one explicit transaction: the run and its steps, or nothing
             self.db.execute("DELETE FROM steps WHERE experiment = ? AND run_key = ?", [experiment, run_key])
             self.db["runs"].upsert(
                 {
@@ -170,6 +180,46 @@ class Store:
                 "experiment = ? AND run_key = ?", [experiment, run_key], order_by="step"
             )
         )
+
+    def experiment(self, name: str) -> dict | None:
+        """The experiments row for ``name`` with its definition parsed, or None."""
+        rows = list(self.db["experiments"].rows_where("name = ?", [name]))
+        if not rows:
+            return None
+        return {**rows[0], "definition": json.loads(rows[0]["definition"])}
+
+    def experiment_names(self) -> list[str]:
+        return [r["name"] for r in self.db["experiments"].rows_where(order_by="created, name", select="name")]
+
+    def statuses(self, experiment: str) -> dict[str, str]:
+        """``{run_key: status}`` for every recorded run of ``experiment``."""
+        rows = self.db["runs"].rows_where("experiment = ?", [experiment], select="run_key, status")
+        return {r["run_key"]: r["status"] for r in rows}
+
+    def runs_of(self, experiment: str, status: str | None = None) -> list[dict]:
+        """The runs rows of ``experiment`` (optionally of one status), ordered by run key."""
+        where, args = "experiment = ?", [experiment]
+        if status is not None:
+            where += " AND status = ?"
+            args.append(status)
+        return list(self.db["runs"].rows_where(where, args, order_by="run_key"))
+
+    def steps_of(self, experiment: str) -> Iterator[dict]:
+        """Every steps row of ``experiment``, ordered by run key and step."""
+        return self.db["steps"].rows_where("experiment = ?", [experiment], order_by="run_key, step")
+
+    def experiments_with_run(self, run_key: str) -> list[str]:
+        rows = self.db["runs"].rows_where("run_key = ?", [run_key], select="experiment")
+        return sorted(r["experiment"] for r in rows)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def _has(self, table: str, pk: Any) -> bool:
         try:
