@@ -30,8 +30,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $(STAMP)
 
+# The main job: the five designs by the four theories of change, replicated, then the analysis.
 run: $(STAMP)
-	$(VENV)/bin/coprod run scenarios/citizens_assembly.toml
+	$(VENV)/bin/coprod sweep experiments/compare_designs.toml --db results/compare_designs.db
+	$(VENV)/bin/coprod analyze --db results/compare_designs.db --experiment compare_designs \
+		--out results/compare_designs
 
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
@@ -43,6 +46,9 @@ lint: $(STAMP)
 
 dashboard: $(STAMP)
 	$(VENV)/bin/coprod dashboard
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) results .pytest_cache
