@@ -1,7 +1,7 @@
 """The four kinds of actors, as Mesa agents.
 
 The numeric state every step touches lives in model-level numpy arrays (one entry per actor, see
-:class:`model.population.Population`); an agent is a view onto its row, exposed as properties, so that no
+:class:`model.world.People`); an agent is a view onto its row, exposed as properties, so that no
 mechanism loops over agents in Python while Mesa's AgentSet still selects and groups actors
 (``model.agents_by_type[Resident]``). All views are on a 0-1 scale of "how much change is needed".
 """

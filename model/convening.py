@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.world import ACADEMIC, GROUP, OFFICIAL
+from model.world import ACADEMIC, GROUP, OFFICIAL, RESIDENT
 
 
 def top_k(candidates: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -57,7 +57,7 @@ def convene(m) -> None:
     p, d = m.people, m.scenario.design
     r = m.n_residents
     res = np.arange(r)
-    cost = d.participation_cost * (1.0 - d.stipend)
+    cost = participation_cost(m)
     available = p.capacity * (1.0 - p.fatigue)
     able = (available >= cost) & (p.fatigue < m.scenario.resources.dropout_fatigue)
     keep = p.taking_part & able & (m.rng.random(p.n) < d.continuity)
@@ -65,13 +65,16 @@ def convene(m) -> None:
     chosen[keep] = True
 
     k = max(0, d.participants - int(keep[:r].sum()))
-    eligible = res[able[:r] & ~keep[:r]]
+    # residents who distrust officials decline more often (Tyler 2006): willingness 0.5 + 0.5 trust
+    willing = m.rng.random(r) < 0.5 + 0.5 * p.trust[:r, OFFICIAL]
+    eligible = res[able[:r] & ~keep[:r] & willing]
     strata = p.district[:r] * 2 + p.marginalised[:r]
     officials = np.flatnonzero(p.kind == OFFICIAL)
     academics = np.flatnonzero(p.kind == ACADEMIC)
     groups = np.flatnonzero(p.kind == GROUP)
     n_off = max(1, int(np.ceil(d.participants / 10)))
     n_acad = int(np.ceil(d.participants / 20)) if {"design", "analysis"} & set(d.stages) else 0
+    n_groups = 0
     motivation = available[eligible] * (0.5 + p.salience[eligible])
 
     match d.selection:
@@ -90,7 +93,7 @@ def convene(m) -> None:
             rest = np.setdiff1d(eligible, half)
             picked = np.union1d(half, stratified(rest, strata[rest], strata, k - len(half), m.rng))
             n_off, n_acad = max(1, d.participants // 5), max(1, d.participants // 8)
-            chosen[top_k(groups, p.mobilisation[groups] + 0.1, max(1, len(groups) // 4), m.rng)] = True
+            n_groups = max(1, len(groups) // 4) if len(groups) else 0
         case "contribution":
             # partners are the groups that can bring money; residents come only through them
             partners = top_k(groups, p.mobilisation[groups] + 1e-9, max(1, len(groups) // 3), m.rng)
@@ -101,11 +104,25 @@ def convene(m) -> None:
         case other:
             raise ValueError(f"unknown design.selection {other!r}")
     chosen[picked] = True
-    chosen[top_k(officials[able[officials]], np.ones(int(able[officials].sum())), n_off, m.rng)] = True
-    chosen[top_k(academics[able[academics]], np.ones(int(able[academics].sum())), n_acad, m.rng)] = True
+    # those who stay on count towards each kind's seats: the room does not grow month by month
+    for members, seats, weight in (
+        (officials, n_off, None),
+        (academics, n_acad, None),
+        (groups, n_groups, p.mobilisation[groups] + 0.1),
+    ):
+        free = members[able[members] & ~chosen[members]]
+        w = np.ones(len(free)) if weight is None else weight[np.isin(members, free)]
+        chosen[top_k(free, w, seats - int(chosen[members].sum()), m.rng)] = True
     if d.participants == 0:
         chosen[:] = False
     p.taking_part = chosen
+
+
+def participation_cost(m) -> np.ndarray:
+    """Share of a month's capacity that taking part costs each actor: residents net of the stipend;
+    officials and academics take part in paid time but it still takes their time."""
+    d = m.scenario.design
+    return np.where(m.people.kind == RESIDENT, d.participation_cost * (1.0 - d.stipend), d.participation_cost)
 
 
 def _delegates(m, able: np.ndarray) -> np.ndarray:
@@ -148,8 +165,11 @@ def stubbornness(m, idx: np.ndarray) -> np.ndarray:
     ``deliberation.stubbornness``; groups speak for their members and hold nothing of their own."""
     p, s = m.people, m.scenario
     kind = p.kind[idx]
+    # officials who have lost trust in residents (backlash) dig in: half the gap to full stubbornness
+    official = s.design.official_stubbornness
+    official = official + (1 - official) * 0.5 * (1 - p.trust[idx, RESIDENT])
     return np.select(
         [kind == OFFICIAL, kind == ACADEMIC, kind == GROUP],
-        [s.design.official_stubbornness, 0.5 * (1.0 - p.positionality[idx]), 0.0],
+        [official, 0.5 * (1.0 - p.positionality[idx]), 0.0],
         s.deliberation.stubbornness,
     )

@@ -35,6 +35,7 @@ class Decision:
     teams: list[np.ndarray] = field(default_factory=list)  # experiment teams
     consensus: bool = True  # was one answer forced?
     published: bool = False  # rationale published?
+    recommendation: float | None = None  # the citizen side's view, before officials blend it in
 
 
 def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
@@ -52,6 +53,7 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
             officials,
             np.full(len(officials), 1 / len(officials)),
             _allocate(m, m.district_population.astype(float), official_view),
+            recommendation=official_view,
         )
         d.consensus = False
     else:
@@ -91,29 +93,27 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
 
 def _blend(m, citizens, c_share, officials, o_share, cw) -> Decision:
     p = m.people
-    position = cw * float(c_share @ p.view[citizens]) + (1 - cw) * float(o_share @ p.view[officials])
+    recommendation = float(c_share @ p.view[citizens])
+    position = cw * recommendation + (1 - cw) * float(o_share @ p.view[officials])
     return Decision(
         position=position,
         power_idx=np.concatenate([citizens, officials]),
         power=np.concatenate([cw * c_share, (1 - cw) * o_share]),
         allocation=_allocate(m, m.district_population.astype(float), position),
+        recommendation=recommendation,
     )
 
 
 def _dissensus(m, idx, weights, citizen, w_c, officials, cw) -> Decision:
     """Parallel experiments, one per cluster of views: dissensus kept, not resolved."""
     p, s = m.people, m.scenario
-    inside = idx[p.kind[idx] == OFFICIAL]
-    o_idx = np.concatenate([inside, officials]) if len(inside) else officials
-    o_share = (
-        np.concatenate(
-            [np.full(len(inside), 0.5 / len(inside)), np.full(len(officials), 0.5 / len(officials))]
-        )
-        if len(inside)
-        else np.full(len(officials), 1 / len(officials))
-    )
-    d = _blend(m, citizen, w_c / w_c.sum(), o_idx, o_share, cw)
-    d.teams = _clusters(idx, p.view[idx], max(1, s.design.experiments))
+    inside = np.isin(officials, idx)
+    # the officials inside the group carry half of the officials' say
+    o_share = np.full(len(officials), (0.5 if inside.any() else 1.0) / len(officials))
+    if inside.any():
+        o_share[inside] += 0.5 / inside.sum()
+    d = _blend(m, citizen, w_c / w_c.sum(), officials, o_share, cw)
+    d.teams = _clusters(idx, p.view[idx], s.design.experiments) if s.design.experiments else []
     d.consensus = False
     return d
 
@@ -143,13 +143,34 @@ def _contribution(m, idx, officials) -> Decision:
     pop = m.district_population.astype(float)
     partner_districts = np.bincount(p.district[partners], weights=share_p, minlength=m.n_districts)
     alloc = (1 - cf) * _allocate(m, pop, position) + cf * _normalise(partner_districts + 1e-12)
-    return Decision(position, power_idx, power, _normalise(alloc))
+    recommendation = float(_normalise(money) @ view[partners]) if len(partners) else position
+    power_idx, power = _through_groups(m, idx, power_idx, power)
+    return Decision(position, power_idx, power, _normalise(alloc), recommendation=recommendation)
+
+
+def _through_groups(m, idx, power_idx, power):
+    """A group's say passes on, in equal parts, to its members in the room (residents heard through their
+    group); groups with no member present keep theirs."""
+    p = m.people
+    members = idx[(p.kind[idx] == RESIDENT) & (p.group_of[idx] >= 0)]
+    say = np.zeros(p.n)
+    np.add.at(say, power_idx, power)
+    count = np.bincount(p.group_of[members], minlength=m.n_groups)
+    groups = p.first_group + np.flatnonzero(count > 0)
+    member_say = say[p.first_group + p.group_of[members]] / count[p.group_of[members]]
+    say[groups] = 0.0
+    say[members] += member_say
+    keep = np.flatnonzero(say > 0)
+    return keep, say[keep]
 
 
 def _allocate(m, population: np.ndarray, position: float) -> np.ndarray:
     """Allocation of the decided budget: per head, tilted to need by ``need_weighting`` and by how much
     change the decision backs."""
-    tilt = m.scenario.design.need_weighting + 2 * max(0.0, position - 0.5)
+    s = m.scenario
+    # citizens who set the agenda put distribution on it (doubly so when they take part in that stage)
+    agenda = m.structure["agenda_setting"] * (1 + ("agenda" in s.design.stages)) / 2
+    tilt = s.design.need_weighting + 2 * max(0.0, position - 0.5) + agenda
     return _normalise(population * m.need**tilt)
 
 
@@ -174,7 +195,7 @@ def _conform(m, idx: np.ndarray, weights: np.ndarray) -> None:
     if len(idx) == 0:
         return
     tally = np.bincount(p.toc[idx], weights=weights, minlength=N_THEORIES)
-    majority = int(np.argmax(tally))
+    majority = int(np.argmax(tally + 1e-9 * m.rng.random(N_THEORIES)))  # ties broken at random
     p_switch = s.deliberation.conformity * (1 - 0.5 * s.design.facilitation)
     switch = (p.toc[idx] != majority) & (m.rng.random(len(idx)) < p_switch)
     p.toc[idx[switch]] = majority

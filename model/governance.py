@@ -12,8 +12,8 @@ from model.convening import convene, stubbornness, voice_weights
 from model.decisions import Decision, decide
 from model.deliberation import deffuant
 from model.initiatives import Outcome, act, status_quo_allocation
-from model.knowledge import renew_knowledge, share_knowledge
-from model.learning import bear_costs, spread_theories, update_trust
+from model.knowledge import publish, renew_knowledge, share_knowledge
+from model.learning import bear_costs, respond, spread_theories, update_trust
 from model.metrics import OUTPUTS, baseline, measure, remember
 from model.network import add_edges, adjacency
 from model.restructuring import LEVERS, restructure
@@ -58,6 +58,9 @@ class GovernanceModel(mesa.Model):
         self.n_districts = s.population.districts
 
         self.people = build_people(s, self.rng)
+        # measurement draws (the betweenness sample) come from a child of the model's generator, so how
+        # often and how finely we measure never changes the run itself
+        self.measure_rng = self.rng.spawn(1)[0]
         p = self.people
         self.district_population = np.bincount(p.district[: self.n_residents], minlength=self.n_districts)
         marg_share = np.bincount(
@@ -108,7 +111,7 @@ class GovernanceModel(mesa.Model):
     def step(self) -> None:
         self.convene()
         mentioned, weights = self.deliberate()
-        decision = self.decide(weights)
+        decision = self.decide(weights, mentioned)
         outcome = self.act(decision)
         self.learn(decision, outcome)
         self.rewire()
@@ -164,9 +167,12 @@ class GovernanceModel(mesa.Model):
         self._speak_for_members()
         return mentioned, weights
 
-    def decide(self, weights: np.ndarray) -> Decision:
-        """The design's decision rule (:mod:`model.decisions`)."""
-        return decide(self, self.meeting, weights)
+    def decide(self, weights: np.ndarray, mentioned: np.ndarray) -> Decision:
+        """The design's decision rule (:mod:`model.decisions`); a published decision carries its evidence."""
+        decision = decide(self, self.meeting, weights)
+        if decision.published:
+            publish(self, mentioned)
+        return decision
 
     def act(self, decision: Decision) -> Outcome:
         """Spending and experiments (:mod:`model.initiatives`)."""
@@ -180,9 +186,11 @@ class GovernanceModel(mesa.Model):
         return outcome
 
     def learn(self, decision: Decision, outcome: Outcome) -> None:
-        """Costs, skills, trust and the spread of theories of change (:mod:`model.learning`)."""
+        """Costs, skills, trust, officials' accountability and the spread of theories of change
+        (:mod:`model.learning`)."""
         bear_costs(self)
         update_trust(self, decision.position)
+        respond(self, decision.recommendation)
         spread_theories(self, outcome)
 
     def rewire(self) -> None:

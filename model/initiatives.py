@@ -19,6 +19,8 @@ import numpy as np
 from model.decisions import Decision
 from model.world import N_THEORIES, OFFICIAL, RESIDENT
 
+EXPERIMENT_SHARE = 0.1  # share of the decided pot that funds the month's experiments
+
 
 @dataclass
 class Outcome:
@@ -41,17 +43,9 @@ def status_quo_allocation(population: np.ndarray, need: np.ndarray, elite_bias: 
 def act(m, decision: Decision) -> Outcome:
     p, s, st = m.people, m.scenario, m.structure
     budget = s.resources.budget
-    decided = s.design.budget_share * budget * (1 + st["co_financing"])
-    lock = m.lock_in
-    allocation = lock * m.locked_allocation + (1 - lock) * decision.allocation
-    if s.design.decision_rule == "contribution":
-        m.locked_allocation = 0.9 * m.locked_allocation + 0.1 * decision.allocation
-    spend = (1 - s.design.budget_share) * budget * m.status_quo + decided * allocation
-    delivered = spend * (0.5 + 0.5 * s.context.state_capacity)
-    per_head = delivered / np.maximum(m.district_population, 1)
     r = m.n_residents
-    p.benefits[:r] += per_head[p.district[:r]]
-
+    # the pot the design decides on: its budget share plus partners' co-financing on top
+    decided = s.design.budget_share * budget * (1 + st["co_financing"])
     residents_in = int((p.taking_part[:r]).sum())
     out = Outcome(
         decided_budget=decided,
@@ -60,8 +54,19 @@ def act(m, decision: Decision) -> Outcome:
         toc_trials=np.zeros(N_THEORIES),
         toc_successes=np.zeros(N_THEORIES),
     )
+    # the pot pays for the process and a tenth of it for experiments; the rest is allocated
+    experiments = EXPERIMENT_SHARE * decided if decision.teams else 0.0
+    allocated = max(0.0, decided - out.process_spend - experiments)
+    lock = m.lock_in
+    allocation = lock * m.locked_allocation + (1 - lock) * decision.allocation
+    if st["co_financing"] > 0:  # commitments made now follow this decision for their term
+        m.locked_allocation = 0.9 * m.locked_allocation + 0.1 * decision.allocation
+    spend = (1 - s.design.budget_share) * budget * m.status_quo + allocated * allocation
+    delivered = spend * (0.5 + 0.5 * s.context.state_capacity)
+    per_head = delivered / np.maximum(m.district_population, 1)
+    p.benefits[:r] += per_head[p.district[:r]]
     for team in decision.teams:  # a handful of experiments a month: a loop over teams, not agents
-        _experiment(m, team, decided / max(len(decision.teams), 1) * 0.1, out)
+        _experiment(m, team, experiments / len(decision.teams), out)
     return out
 
 
@@ -76,7 +81,8 @@ def _experiment(m, team: np.ndarray, funds: float, out: Outcome) -> None:
         s.theory.experiment_success * (0.5 + 0.5 * mix) * (0.5 + capability) * (0.5 + resourcing), 0, 1
     )
     success = bool(m.rng.random() < chance)
-    theory = int(np.bincount(p.toc[team], minlength=N_THEORIES).argmax())
+    counts = np.bincount(p.toc[team], minlength=N_THEORIES)
+    theory = int(np.argmax(counts + 0.5 * m.rng.random(N_THEORIES)))  # the team's theory; ties at random
     out.experiments += 1
     out.toc_trials[theory] += 1
     kinds = np.unique(p.kind[team])

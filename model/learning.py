@@ -7,6 +7,8 @@
 - Trust in officials follows procedural experience (Tyler 2006): participants who hear back
   (``design.feedback``) trust more the closer the decision is to their view; everyone's trust follows
   whether the month's spending met their district's need.
+- Officials answer to citizens as far as the structure's ``downward_accountability`` makes them: they move
+  towards the citizens' recommendation (Fung 2006 on accountability; Arnstein's upper rungs).
 - Theories of change spread by success-biased imitation along ties (Boyd & Richerson 1985): an actor
   compares with a random contact at ``deliberation.imitation`` and switches with probability equal to the
   difference in the two theories' recent success rates.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.convening import participation_cost
 from model.initiatives import Outcome
 from model.world import GROUP, OFFICIAL, RESIDENT
 
@@ -24,7 +27,7 @@ def bear_costs(m) -> None:
     p, s = m.people, m.scenario
     part = p.taking_part & (p.kind != GROUP)
     res_part = part & (p.kind == RESIDENT)
-    cost = s.design.participation_cost * (1 - s.design.stipend * (p.kind == RESIDENT))
+    cost = participation_cost(m)
     credibility = np.where(
         p.marginalised, (1 - 0.5 * s.context.inequality) ** (1 - s.design.facilitation), 1.0
     )
@@ -65,3 +68,13 @@ def spread_theories(m, outcome: Outcome) -> None:
     gain = m.toc_score[p.toc[contact]] - m.toc_score[p.toc[who]]
     switch = (p.kind[contact] != GROUP) & (m.rng.random(len(who)) < gain)
     p.toc[who[switch]] = p.toc[contact[switch]]
+
+
+def respond(m, recommendation: float) -> None:
+    """Downward accountability: officials move towards what citizens recommended, at the listening rate
+    ``deliberation.convergence`` scaled by the structure's ``downward_accountability`` (officials who
+    answer upwards do not move)."""
+    p = m.people
+    officials = p.kind == OFFICIAL
+    rate = m.scenario.deliberation.convergence * m.structure["downward_accountability"]
+    p.view[officials] += rate * (recommendation - p.view[officials])

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from model.convening import participation_cost
 from model.inequality import gini, total_variation
 from model.network import betweenness, ei_index, within_two_steps
 from model.world import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
@@ -45,7 +46,7 @@ DESCRIPTIONS: dict[str, str] = {
     "radical_change": "How far residents and officials share a sense that radical change is needed: the "
     "harmonic mean of the shares of each who think more than half-way change is needed.",
     "distribution": "Fairness of who gets public spending once need is taken into account, and whether "
-    "deprived residents get at least their share.",
+    "the money decided together goes where need is greatest.",
     "discourse": "How strongly officials and residents frame the city's problems as questions of justice "
     "and fairness.",
     "coordination": "How visible and linked initiatives are: groups with a line to officials or academics, "
@@ -94,6 +95,7 @@ class Memory:
     lay_evidence: float = 0.0  # smoothed count of lay items behind decisions
     all_evidence: float = 1.0  # smoothed count of all items behind decisions
     published: float = 0.0  # smoothed share of decisions published with rationale
+    need_orientation: float = 0.5  # smoothed need orientation of decided allocations (0.5 per head)
     uptake: float = 0.0  # smoothed uptake of participants' lay knowledge
     credibility: float = 0.0  # smoothed credibility of marginalised participants
     representativeness: float = 0.0
@@ -133,6 +135,7 @@ def remember(m, decision, mentioned: np.ndarray, weights: np.ndarray, outcome) -
         return (1 - weight) * old + weight * new
 
     mem.position = _ewma(mem.position, decision.position)
+    mem.need_orientation = _ewma(mem.need_orientation, need_orientation(decision.allocation, m))
     # Friedkin-Johnsen-style social power of the marginalised in the decision, per head of population
     marg_power = float(decision.power[p.marginalised[decision.power_idx]].sum())
     actors = p.kind != GROUP
@@ -158,7 +161,7 @@ def remember(m, decision, mentioned: np.ndarray, weights: np.ndarray, outcome) -
         mem.voice_equality = _ewma(mem.voice_equality, 1 - gini(weights))
         s = m.scenario
         people = idx[p.kind[idx] != GROUP]
-        cost = s.design.participation_cost * (1 - s.design.stipend * (p.kind[people] == RESIDENT))
+        cost = participation_cost(m)[people]
         burden = np.minimum(1.0, (cost + p.fatigue[people]) / p.capacity[people])
         mem.time_burden = _ewma(mem.time_burden, float(burden.mean()))
         mem.unwarranted = _ewma(
@@ -187,10 +190,7 @@ def measure(m) -> dict[str, float]:
     need_weighted = p.benefits[:r] / m.need[p.district[:r]]
     fairness = 1 - gini(need_weighted)
     marg = p.marginalised[:r]
-    b_m = p.benefits[:r][marg].mean() if marg.any() else 0.0
-    b_o = p.benefits[:r][~marg].mean() if (~marg).any() else 0.0
-    targeting = b_m / (b_m + b_o) if b_m + b_o > 0 else 0.5
-    out["distribution"] = 0.5 * fairness + 0.5 * targeting
+    out["distribution"] = 0.5 * fairness + 0.5 * mem.need_orientation
 
     out["discourse"] = 0.5 * float(p.salience[officials].mean()) + 0.5 * float(p.salience[res].mean())
 
@@ -261,6 +261,14 @@ def measure(m) -> dict[str, float]:
     return {k: float(out[k]) for k in OUTPUTS}
 
 
+def need_orientation(allocation: np.ndarray, m) -> float:
+    """How far an allocation puts distribution on the table: need reached per unit spent relative to a
+    per-head allocation, ``ratio / (1 + ratio)`` (0.5 per head, towards 1 when money follows need)."""
+    per_head = m.district_population / m.district_population.sum()
+    ratio = float(allocation @ m.need) / float(per_head @ m.need)
+    return ratio / (1 + ratio)
+
+
 def unwarranted_convergence(before: np.ndarray, after: np.ndarray, truth: float) -> float:
     """Diversity a meeting lost that did not buy a smaller collective error (Lorenz et al. 2011).
 
@@ -284,5 +292,5 @@ def leadership_concentration(m) -> float:
     nodes = np.flatnonzero((p.kind != RESIDENT) | active)
     if len(nodes) < 3:
         return 0.0
-    bc = betweenness(m.edges, nodes, m.scenario.run.betweenness_samples, m.rng)
+    bc = betweenness(m.edges, nodes, m.scenario.run.betweenness_samples, m.measure_rng)
     return gini(bc)

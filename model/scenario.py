@@ -257,7 +257,11 @@ class Structure(_Section):
         0.2, 0.0, 1.0, units="0-1", meaning="officials answer to citizens (1) rather than to hierarchy (0)"
     )
     co_financing: float = param(
-        0.0, 0.0, 1.0, units="share of budget", meaning="share of the budget brought by co-financing partners"
+        0.0,
+        0.0,
+        1.0,
+        units="x decided budget",
+        meaning="partners' money per unit of public money the design decides on",
     )
 
 

@@ -62,6 +62,7 @@ def test_cost_keeps_out_those_who_cannot_afford_it_and_a_stipend_lets_them_in():
     marg = p.marginalised[: m.n_residents]
     assert 0 < marg.sum() < m.n_residents
     p.capacity[: m.n_residents] = np.where(marg, 0.2, 0.9)
+    p.trust[:, OFFICIAL] = 1.0  # everyone willing: only cost keeps people out
     m.convene()
     assert not (p.taking_part & p.marginalised).any()
     assert p.taking_part[: m.n_residents][~marg].all()

@@ -143,7 +143,7 @@ def _dominated(fair: bool, seed: int) -> float:
                 "facilitation": 1.0 if fair else 0.0,
                 "official_stubbornness": 0.0 if fair else 1.0,
             },
-            "structure": {"citizen_weight": 1.0 if fair else 0.0},
+            "structure": {"citizen_weight": 1.0 if fair else 0.0, "downward_accountability": 0.0},
             "theory": {"rate": 0.0},
             "network": {"talk_rate": 0.0},  # isolate the meeting: officials move only where they deliberate
             "population": {"residents": 300},
