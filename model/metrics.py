@@ -49,7 +49,8 @@ DESCRIPTIONS: dict[str, str] = {
     "the money decided together goes where need is greatest.",
     "discourse": "How strongly officials and residents frame the city's problems as questions of justice "
     "and fairness.",
-    "coordination": "How visible and linked initiatives are: groups with a line to officials or academics, "
+    "coordination": "How visible and linked initiatives are: groups within two steps of officials or "
+    "academics, "
     "and experiments that cross sectors.",
     "capacity_networks": "Ties across sectors, reach to deprived residents who were disconnected, and the "
     "skills people have built by taking part.",
@@ -194,19 +195,16 @@ def measure(m) -> dict[str, float]:
 
     out["discourse"] = 0.5 * float(p.salience[officials].mean()) + 0.5 * float(p.salience[res].mean())
 
-    groups = np.flatnonzero(p.kind == GROUP)
-    if len(groups):
-        linked = m.adjacency[groups] @ np.isin(p.kind, [OFFICIAL, ACADEMIC]).astype(float)
-        visible = float(np.mean(linked > 0))
-    else:
-        visible = 0.0
+    # a group is visible when officials or academics are within two steps of it (through its members)
+    experts = np.isin(p.kind, [OFFICIAL, ACADEMIC])
+    reach_mask = within_two_steps(m.adjacency, experts)
+    groups = p.kind == GROUP
+    visible = float(reach_mask[groups].mean()) if groups.any() else 0.0
     tried = sum(e for e, _ in mem.initiatives)
     crossing = sum(c for _, c in mem.initiatives) / tried if tried else 0.0
     out["coordination"] = 0.5 * visible + 0.5 * crossing
 
     ei = ei_index(m.edges, p.kind)
-    experts = np.isin(p.kind, [OFFICIAL, ACADEMIC])
-    reach_mask = within_two_steps(m.adjacency, experts)
     reach = float(reach_mask[:r][marg].mean()) if marg.any() else float(reach_mask[:r].mean())
     capability = float(p.skill[res].mean())
     out["capacity_networks"] = ((ei + 1) / 2 + reach + capability) / 3
