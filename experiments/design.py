@@ -30,9 +30,12 @@ replications, one root seed, how long to run and how often to record::
     "context.inequality" = {}                   # a range over the schema's own bounds
 
 Factor keys are the scenario's dotted keys; ranges default to, and must stay within, the bounds declared
-in :mod:`model.scenario`. The grid sampler crosses listed values (and ``levels`` evenly spaced values of
-each range); ``lhs``, ``sobol`` and ``morris`` sample the unit cube (SALib, scipy) and map it onto the
-factors: a range linearly (integers rounded), a list of values by equal slices (Morris takes ranges only).
+in :mod:`model.scenario`; a parameter is either fixed in ``[set]`` or a factor, not both. An experiment of
+more than ``MAX_RUNS`` (100 000) runs is refused, counted before any sample is drawn.
+
+The grid sampler crosses listed values (and ``levels`` evenly spaced values of each range); ``lhs``,
+``sobol`` and ``morris`` sample the unit cube (SALib, scipy) and map it onto the factors: a range linearly
+(integers rounded), a list of values by equal slices (Morris takes ranges only).
 A Sobol or Morris study is analysed per base scenario, on the replication mean of each sample point.
 
 Each run has a readable, stable key, ``<base scenario>[/sample=<i>][/<key>=<value>,...]/rep=<r>``, and a
@@ -92,6 +95,10 @@ RESERVED = {"run.seed": "root_seed", "run.steps": "steps"}
 DEFAULT_OUTPUTS = (CONSENSUS[0], *MARKERS)
 MAX_REPLICATIONS = 1_000_000
 MAX_SEED = 2**63 - 1
+# Planning holds every run's parameters in memory (a few kB each) before anything runs: a bigger design is
+# refused as a whole, before any sample is drawn, rather than left to exhaust memory or run for hours.
+MAX_RUNS = 100_000
+MAX_TIME_LIMIT = 10_000_000  # seconds (about 16 weeks): more is a typo, and would overflow timers
 
 
 class ExperimentError(ScenarioError):
@@ -276,6 +283,33 @@ class Experiment:
     def keys(self) -> list[str]:
         return [f.key for f in self.factors]
 
+    def size(self) -> int:
+        """How many runs the experiment makes, counted without drawing a sample or planning a run.
+
+        For a grid of integer ranges it is an upper bound (rounding may merge two levels).
+        """
+        d = len(self.factors)
+        match self.sampler.kind:
+            case "grid":
+                levels = self.sampler.levels or 3
+                points = math.prod(
+                    len(f.values)
+                    if not f.is_range
+                    else min(levels, int(f.high - f.low) + 1)
+                    if f.is_int
+                    else levels
+                    for f in self.factors
+                )
+            case "lhs":
+                points = self.sampler.n
+            case "sobol":
+                points = self.sampler.n * ((2 * d + 2) if self.sampler.second_order else (d + 2))
+            case "morris":
+                points = self.sampler.n * (d + 1)
+            case _:
+                raise ValueError(f"unknown sampler {self.sampler.kind!r}")
+        return len(self.bases) * points * self.replications
+
     @cached_property
     def runs(self) -> list[RunSpec]:
         """Every run, in a fixed order; raises :class:`ExperimentError` if a combination is impossible."""
@@ -293,10 +327,11 @@ class Experiment:
                                 Problem(p.key, f"{p.message}, in run {key_stem}", p.got, p.allowed)
                             )
                     continue
+                flat = scenario.flat()
                 for rep in range(self.replications):
                     key = f"{key_stem}/rep={rep}"
                     seed = run_seed(self.root_seed, key)
-                    params = {**scenario.flat(), "run.seed": seed}
+                    params = {**flat, "run.seed": seed}
                     runs.append(RunSpec(key, base.name, point, sample, rep, seed, params))
         if problems:
             raise ExperimentError(problems, self.source)
@@ -380,10 +415,15 @@ def load_experiment(path: str | Path) -> Experiment:
             Problem("record_every", "longer than the run", record_every, f"at most steps = {steps}")
         )
     time_limit = data.get("time_limit")
-    if time_limit is not None and not (
-        _is_number(time_limit) and math.isfinite(time_limit) and time_limit > 0
-    ):
-        problems.append(Problem("time_limit", "must be a positive number of seconds", time_limit, "above 0"))
+    if time_limit is not None and not (_is_finite(time_limit) and 0 < time_limit <= MAX_TIME_LIMIT):
+        problems.append(
+            Problem(
+                "time_limit",
+                "must be a positive number of seconds",
+                time_limit,
+                f"above 0, at most {MAX_TIME_LIMIT:_}",
+            )
+        )
         time_limit = None
     outputs = _outputs(data.get("outputs", list(DEFAULT_OUTPUTS)), problems)
 
@@ -394,6 +434,15 @@ def load_experiment(path: str | Path) -> Experiment:
     factors = _factors(data.get("factors", {}), bases, problems)
     if sampler is not None and factors is not None:
         _check_sampler_fits(sampler, factors, problems)
+    if factors is not None:
+        for f in factors:
+            if f.key in overrides:
+                problems.append(
+                    Problem(
+                        f"factors.{f.key}",
+                        "also fixed in [set]; a parameter is either fixed there or varied here",
+                    )
+                )
 
     if problems:
         raise ExperimentError(problems, source)
@@ -412,6 +461,18 @@ def load_experiment(path: str | Path) -> Experiment:
         time_limit=float(time_limit) if time_limit is not None else None,
         outputs=outputs,
     )
+    if experiment.size() > MAX_RUNS:
+        raise ExperimentError(
+            [
+                Problem(
+                    "runs",
+                    "too many runs for one experiment; split it into several",
+                    experiment.size(),
+                    f"at most {MAX_RUNS:_}",
+                )
+            ],
+            source,
+        )
     experiment.runs  # noqa: B018 -- validates every combination now, before anything is written
     return experiment
 
@@ -442,11 +503,16 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_finite(value: Any) -> bool:
+    """A real number that is not NaN or infinite (TOML integers may be too big for a float: still finite)."""
+    return _is_number(value) and (isinstance(value, int) or math.isfinite(value))
+
+
 def _unknown(key: str, candidates, what: str) -> Problem:
-    guess = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.6)
-    if not guess and "." in key:
-        tail = key.rsplit(".", 1)[1]
-        guess = [c for c in candidates if c.endswith("." + tail)][:1]
+    # a right name in the wrong section first (as the scenario loader does), then the closest spelling
+    tail = key.rsplit(".", 1)[-1]
+    guess = [c for c in candidates if c.endswith("." + tail)][:1] if "." in key else []
+    guess = guess or difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.6)
     hint = f"; did you mean {guess[0]}?" if guess else ""
     return Problem(key, f"unknown {what}{hint}")
 
@@ -671,10 +737,10 @@ def _ranged(key: str, entry: dict, spec, problems: list) -> Factor | None:
     low, high = entry.get("low", spec.low), entry.get("high", spec.high)
     ok = True
     for name, v in (("low", low), ("high", high)):
-        if not _is_number(v) or not math.isfinite(v):
+        if not _is_finite(v):
             problems.append(Problem(f"{where}.{name}", "must be a finite number", v, spec.allowed()))
             ok = False
-        elif spec.type == "int" and float(v) != int(v):
+        elif spec.type == "int" and not isinstance(v, int) and not float(v).is_integer():
             problems.append(Problem(f"{where}.{name}", "must be an integer", v, spec.allowed()))
             ok = False
         elif (spec.low is not None and v < spec.low) or (spec.high is not None and v > spec.high):

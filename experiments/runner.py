@@ -2,22 +2,35 @@
 
 ``coprod sweep EXPERIMENT [--db PATH] [--workers N] [--scheduler ADDRESS] [--retry-failed]``
 
-- Executors: one worker runs in this process; more use a local process pool (forkserver, so that no
-  thread-holding process is forked); ``--scheduler local`` starts a Dask ``LocalCluster`` (one thread per
-  worker process); ``--scheduler tcp://host:8786`` sends the same tasks to a running Dask cluster, whose
-  workers must have this package installed. Several runs travel in one task (a *bundle*), so that task
-  overhead does not eat the cores.
+- Executors: one worker runs in this process (unless the experiment has a ``time_limit``: then one worker
+  process, so that a stuck run can be stopped); more use :class:`LocalPool`, worker processes started by a
+  forkserver (so that no thread-holding process is forked), one run at a time each, watched by this
+  process; ``--scheduler local`` starts a Dask ``LocalCluster`` (one thread per worker process);
+  ``--scheduler tcp://host:8786`` sends the runs to a running Dask cluster, whose workers must have this
+  package installed. On Dask several runs travel in one task (a *bundle*), so that task overhead does not
+  eat the cores.
 - One writer: only this process writes, one transaction per run, as results come back. A run that raises
   is recorded ``failed`` with its traceback; one slower than the experiment's ``time_limit`` is recorded
-  ``timed_out``; the sweep goes on.
+  ``timed_out`` (checked between steps; on local processes a run that does not come back within the limit
+  plus a grace is stopped by killing its process, which is replaced); a local worker process that dies
+  (SIGKILL, out of memory) takes only its own run with it, recorded ``failed`` with the signal; the sweep
+  goes on. On Dask a lost worker's tasks are retried by Dask, then recorded ``failed``; the time limit is
+  only checked between steps there.
+- A write that fails (disk full, database locked) stops the sweep with exit status 1 and a message; the
+  runs recorded before are whole, and running the same command again resumes.
 - Resuming: running the same command again runs only the runs not yet recorded; ``--retry-failed`` runs
   only those recorded ``failed`` or ``timed_out``. The experiment's definition and the model's code version
   must match what the database already holds, or the sweep refuses (results never mix).
 - Seeds come from the experiment (:func:`experiments.design.run_seed`), never from order or worker count.
 
-Test-only fault hook: with the environment variable ``COPROD_FAULT_RUN_KEY=<text>`` set, every run whose
-key contains ``<text>`` raises ``RuntimeError`` inside the worker. The tests use it to check that a failing
-run is recorded and retried; it has no other use.
+Test-only fault hooks, read by the sweep from the environment and applied inside the worker to every run
+whose key contains ``<text>``; the tests use them to check what a sweep does under faults, they have no
+other use:
+
+- ``COPROD_FAULT_RUN_KEY=<text>``: the run raises ``RuntimeError``;
+- ``COPROD_FAULT_KILL_RUN_KEY=<text>``: the process running the run kills itself with SIGKILL (as the
+  out-of-memory killer would; with one worker and no time limit that process is the sweep itself);
+- ``COPROD_FAULT_HANG_RUN_KEY=<text>``: the run sleeps for ever (as a run stuck inside a step would).
 
 ``coprod rerun --db PATH [--experiment NAME] RUN_KEY`` reruns one stored run from its stored parameters
 and seed and says whether every stored output is reproduced exactly.
@@ -29,20 +42,24 @@ import difflib
 import json
 import math
 import os
+import signal
 import sys
 import time
 import traceback
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from experiments.store import StoreWriteError
 from model import OUTPUTS, Problem, Scenario, ScenarioError, code_version
 
 FAULT_ENV = "COPROD_FAULT_RUN_KEY"
+KILL_ENV = "COPROD_FAULT_KILL_RUN_KEY"
+HANG_ENV = "COPROD_FAULT_HANG_RUN_KEY"
+_FAULTS = {"fault": FAULT_ENV, "kill": KILL_ENV, "hang": HANG_ENV}
 RESULTS_DIR = Path("results")
 MAX_BUNDLE = 8  # runs per task at most: keeps progress and resumption fine-grained
 BUNDLES_PER_WORKER = 4  # tasks per worker at least, so that the cores stay busy to the end
@@ -62,6 +79,8 @@ class RunTask:
     every: int
     time_limit: float | None = None
     fault: str | None = None
+    kill: str | None = None
+    hang: str | None = None
 
 
 @dataclass
@@ -119,6 +138,10 @@ def execute(task: RunTask) -> RunResult:
     started = _now()
     clock = time.perf_counter()
     result = RunResult(task.run_key, "done", started=started, code_version=code_version())
+    if task.kill and task.kill in task.run_key:
+        os.kill(os.getpid(), signal.SIGKILL)
+    while task.hang and task.hang in task.run_key:
+        time.sleep(3600)
     try:
         if task.fault and task.fault in task.run_key:
             raise RuntimeError(f"test-only fault injected by {FAULT_ENV}={task.fault!r}")
@@ -140,13 +163,29 @@ def run_bundle(tasks: list[RunTask]) -> list[RunResult]:
     return [execute(task) for task in tasks]
 
 
-def _worker_init(main_pid: int) -> None:
-    """Local pool workers: leave Ctrl-C to the main process, and exit when the main process is gone.
+def _serve(conn, main_pid: int) -> None:
+    """A local worker process: run each task that comes down the pipe and send its result back."""
+    _worker_init(main_pid)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        result = execute(task)
+        try:
+            conn.send(result)
+        except OSError:
+            return
 
-    Without the watch, a main process killed outright (SIGKILL, out of memory) would leave its workers
-    waiting forever: they hold the pool's queues open themselves.
+
+def _worker_init(main_pid: int) -> None:
+    """Local workers: leave Ctrl-C to the main process, and exit when the main process is gone.
+
+    Without the watch, a main process killed outright (SIGKILL, out of memory) would leave a worker in a
+    long run running on for nothing.
     """
-    import signal
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -188,18 +227,68 @@ class InlineExecutor(Executor):
         return future
 
 
-def _local_pool(workers: int) -> Executor:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+@dataclass
+class _Worker:
+    process: Any
+    conn: Any
+    task: RunTask | None = None
+    started: str = ""
+    since: float = 0.0
 
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        # workers fork from a server that has already imported the model: no per-worker import cost
-        context.set_forkserver_preload(["experiments.runner", "model"])
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),)
-    )
+
+class LocalPool:
+    """Worker processes on this machine, one run at a time each, watched by the coordinator.
+
+    Unlike a ``ProcessPoolExecutor``, whose pending tasks all fail once any of its workers dies, the
+    coordinator knows which run each process holds: a process that dies takes only its own run with it,
+    and a process whose run overstays the time limit can be killed without touching the others. Either
+    way the process is replaced and the sweep goes on.
+    """
+
+    def __init__(self, size: int):
+        import multiprocessing
+
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        self.context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            # workers fork from a server that has already imported the model: no per-worker import cost
+            self.context.set_forkserver_preload(["experiments.runner", "model"])
+        self.workers: list[_Worker] = []
+        for _ in range(size):
+            self.workers.append(self._start())
+
+    def _start(self) -> _Worker:
+        parent, child = self.context.Pipe()
+        process = self.context.Process(
+            target=_serve, args=(child, os.getpid()), name="coprod-worker", daemon=True
+        )
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def replace(self, worker: _Worker) -> None:
+        """Stop ``worker`` (killing it if it still runs) and start a fresh process in its place."""
+        self._end(worker, kill=True)
+        self.workers[self.workers.index(worker)] = self._start()
+
+    def close(self) -> None:
+        """Let idle workers leave, and kill any that still hold a run (on an abort or Ctrl-C)."""
+        for worker in self.workers:
+            if worker.task is None:
+                with suppress(OSError):
+                    worker.conn.send(None)
+        for worker in self.workers:
+            self._end(worker, kill=worker.task is not None)
+
+    @staticmethod
+    def _end(worker: _Worker, *, kill: bool) -> None:
+        if kill and worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(timeout=5)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.conn.close()
 
 
 def _dask(scheduler: str, workers: int, stack: ExitStack) -> tuple[Executor, int]:
@@ -267,7 +356,10 @@ def sweep(
     definition = experiment.definition()
     version = code_version()
     _check_compatible(store, experiment.name, definition, version)
-    store.record_experiment(experiment.name, definition, experiment.root_seed, version)
+    try:
+        store.record_experiment(experiment.name, definition, experiment.root_seed, version)
+    except StoreWriteError as err:
+        raise _write_failed(err) from None
 
     recorded = store.statuses(experiment.name)
     if retry_failed:
@@ -275,39 +367,53 @@ def sweep(
     else:
         todo = [r for r in runs if r.key not in recorded]
     already = sum(r.key in recorded for r in runs)
-    fault = os.environ.get(FAULT_ENV) or None
-    tasks = [
-        RunTask(r.key, r.base, r.params, r.seed, experiment.record_every, experiment.time_limit, fault)
-        for r in todo
-    ]
+    faults = {name: os.environ.get(env) or None for name, env in _FAULTS.items()}
+    limit = experiment.time_limit
+    tasks = [RunTask(r.key, r.base, r.params, r.seed, experiment.record_every, limit, **faults) for r in todo]
 
-    where = "this process" if scheduler is None and workers == 1 else None
+    inline = scheduler is None and workers == 1 and limit is None
     with ExitStack() as stack:
+        executor = pool = None
         if not tasks:
-            executor, slots = None, workers
+            where = ""
         elif scheduler is not None:
             executor, slots = _dask(scheduler, workers, stack)
-            where = f"Dask {'LocalCluster' if scheduler == 'local' else scheduler} ({slots} workers)"
-        elif workers == 1:
-            executor, slots = InlineExecutor(), 1
+            size = _bundle_size(len(tasks), slots)
+            bundles = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+            where = (
+                f" on Dask {'LocalCluster' if scheduler == 'local' else scheduler} ({slots} workers)"
+                f" ({len(bundles)} task{'s' if len(bundles) > 1 else ''})"
+            )
+        elif inline:
+            executor, slots, bundles = InlineExecutor(), 1, [[t] for t in tasks]
+            where = " on this process"
         else:
-            executor, slots = _local_pool(workers), workers
-            where = f"{workers} local processes"
-        size = 1 if workers == 1 and scheduler is None else _bundle_size(len(tasks), slots)
-        bundles = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+            pool = LocalPool(workers)
+            stack.callback(pool.close)
+            where = f" on {workers} local process{'es' if workers > 1 else ''}"
         print(
             f"{experiment.name}: {len(runs)} runs, {already} already recorded, running {len(tasks)}"
             + (" failed or timed out" if retry_failed else "")
-            + (f" on {where} ({len(bundles)} task{'s' if len(bundles) > 1 else ''})" if tasks else "")
+            + where
             + f" -> {store.path}",
             file=out,
             flush=True,
         )
         if tasks:
-            try:
-                _drive(executor, bundles, slots, store, experiment.name, runs, progress)
-            finally:
-                _stop(executor)
+            from tqdm import tqdm
+
+            show = sys.stderr.isatty() if progress is None else progress
+            bar = stack.enter_context(
+                tqdm(total=len(tasks), unit="run", desc=experiment.name, disable=not show, file=sys.stderr)
+            )
+            record = _recorder(store, experiment.name, runs, bar)
+            if pool is not None:
+                _drive_local(pool, tasks, limit, record)
+            else:
+                try:
+                    _drive(executor, bundles, slots, record)
+                finally:
+                    _stop(executor)
 
     statuses = store.statuses(experiment.name)
     keys = {r.key for r in runs}
@@ -327,11 +433,7 @@ def sweep(
 
 
 def _stop(executor: Executor) -> None:
-    from concurrent.futures import ProcessPoolExecutor
-
-    if isinstance(executor, ProcessPoolExecutor):
-        executor.shutdown(wait=False, cancel_futures=True)
-    elif not isinstance(executor, InlineExecutor):
+    if not isinstance(executor, InlineExecutor):
         executor.shutdown(wait=False)  # a Dask ClientExecutor: cancels what is left
 
 
@@ -339,49 +441,139 @@ def _bundle_size(n_tasks: int, slots: int) -> int:
     return max(1, min(MAX_BUNDLE, math.ceil(n_tasks / (slots * BUNDLES_PER_WORKER))))
 
 
-def _drive(executor, bundles, slots, store, name, runs, progress) -> None:
-    """Keep every worker busy, and write each run as its bundle comes back."""
-    from tqdm import tqdm
-
+def _recorder(store, name: str, runs, bar):
+    """``record(result)``: write one run (one transaction) and move the progress bar on."""
     by_key = {r.key: r for r in runs}
-    show = sys.stderr.isatty() if progress is None else progress
+
+    def record(result: RunResult) -> None:
+        spec = by_key[result.run_key]
+        try:
+            store.record_run(
+                experiment=name,
+                run_key=result.run_key,
+                scenario=spec.base,
+                params=spec.params,
+                seed=spec.seed,
+                code_version=result.code_version or code_version(),
+                status=result.status,
+                rows=result.rows,
+                error=result.error,
+                started=result.started,
+                seconds=result.seconds,
+            )
+        except StoreWriteError as err:
+            raise _write_failed(err) from None
+        bar.update(1)
+
+    return record
+
+
+def _write_failed(err: Exception) -> SweepAborted:
+    return SweepAborted(f"{err}; make room (or close what holds it) and run the same command again to resume")
+
+
+def _drive(executor, bundles, slots, record) -> None:
+    """Dask or this process: keep every worker busy, and write each run as its bundle comes back."""
     pending = deque(bundles)
     in_flight: dict[Future, list[RunTask]] = {}
-    with tqdm(total=sum(map(len, bundles)), unit="run", desc=name, disable=not show, file=sys.stderr) as bar:
-        while pending or in_flight:
-            while pending and len(in_flight) < 2 * slots:
-                bundle = pending.popleft()
-                in_flight[executor.submit(run_bundle, bundle)] = bundle
-            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in finished:
-                bundle = in_flight.pop(future)
+    while pending or in_flight:
+        while pending and len(in_flight) < 2 * slots:
+            bundle = pending.popleft()
+            in_flight[executor.submit(run_bundle, bundle)] = bundle
+        finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in finished:
+            bundle = in_flight.pop(future)
+            try:
+                results = future.result()
+            except Exception:
+                # the task itself was lost (Dask gave up on a worker that kept dying): its runs failed
+                error = traceback.format_exc()
+                results = [RunResult(t.run_key, "failed", error=error, started=_now()) for t in bundle]
+            for result in results:
+                record(result)
+
+
+def _drive_local(pool: LocalPool, tasks: list[RunTask], limit: float | None, record) -> None:
+    """Local processes: hand out one run at a time, write each result, replace a process that died or
+    overstayed the time limit (recording its run ``failed`` or ``timed_out``)."""
+    from multiprocessing.connection import wait as wait_for
+
+    pending = deque(tasks)
+    hard = None if limit is None else limit + max(1.0, 0.1 * limit)
+    deaths = 0  # in a row, with no run finished in between
+    while pending or any(w.task for w in pool.workers):
+        for worker in list(pool.workers):
+            if worker.task is None and pending:
+                task = pending.popleft()
                 try:
-                    results = future.result()
-                except BrokenProcessPool:
-                    raise SweepAborted(
-                        "a worker process died (out of memory?); the runs recorded so far are kept: "
-                        "run the same command again to resume"
-                    ) from None
-                except Exception:
-                    # the task itself was lost (a worker died, the cluster went away): the runs failed
-                    error = traceback.format_exc()
-                    results = [RunResult(t.run_key, "failed", error=error, started=_now()) for t in bundle]
-                for result in results:
-                    spec = by_key[result.run_key]
-                    store.record_run(
-                        experiment=name,
-                        run_key=result.run_key,
-                        scenario=spec.base,
-                        params=spec.params,
-                        seed=spec.seed,
-                        code_version=result.code_version or code_version(),
-                        status=result.status,
-                        rows=result.rows,
-                        error=result.error,
-                        started=result.started,
-                        seconds=result.seconds,
+                    worker.conn.send(task)
+                except OSError:  # the process died while idle: not this run's fault
+                    pending.appendleft(task)
+                    pool.replace(worker)
+                    continue
+                worker.task, worker.started, worker.since = task, _now(), time.monotonic()
+        busy = [w for w in pool.workers if w.task is not None]
+        timeout = None
+        if hard is not None and busy:
+            timeout = max(0.0, min(w.since for w in busy) + hard - time.monotonic())
+        wait_for([w.conn for w in busy] + [w.process.sentinel for w in pool.workers], timeout)
+        for worker in list(pool.workers):
+            task, elapsed = worker.task, time.monotonic() - worker.since
+            if task is not None and worker.conn.poll():
+                try:
+                    result = worker.conn.recv()
+                except (EOFError, OSError):  # it died: its exit status comes below
+                    worker.process.join(timeout=1)
+                else:
+                    worker.task, deaths = None, 0
+                    record(result)
+                    continue
+            if not worker.process.is_alive():
+                if task is not None:
+                    deaths += 1
+                    record(
+                        RunResult(
+                            task.run_key,
+                            "failed",
+                            error=_death(worker.process.exitcode),
+                            started=worker.started,
+                            seconds=elapsed,
+                        )
                     )
-                    bar.update(1)
+                worker.task = None
+                if deaths > 2 * len(pool.workers) + 2:
+                    raise SweepAborted(
+                        f"{deaths} worker processes in a row died before finishing a run "
+                        f"({_death(worker.process.exitcode)}); the runs recorded so far are kept: "
+                        "run the same command again to resume"
+                    )
+                pool.replace(worker)
+            elif task is not None and hard is not None and elapsed > hard:
+                record(
+                    RunResult(
+                        task.run_key,
+                        "timed_out",
+                        error=(
+                            f"time limit of {limit:g} s passed: the run had not come back after "
+                            f"{elapsed:.1f} s, so its worker process was stopped"
+                        ),
+                        started=worker.started,
+                        seconds=elapsed,
+                    )
+                )
+                worker.task = None
+                pool.replace(worker)
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        why = "; out of memory?" if -exitcode == signal.SIGKILL else ""
+        return f"the worker process running this run died (killed by {name}{why})"
+    return f"the worker process running this run exited with status {exitcode} before it finished"
 
 
 def _check_compatible(store, name: str, definition: dict, version: str) -> None:
@@ -436,7 +628,7 @@ def main_sweep(args) -> int:
         report = sweep(
             experiment, store, workers=workers, scheduler=scheduler, retry_failed=args.retry_failed
         )
-    except SweepAborted as err:
+    except SweepAborted as err:  # an operational fault (disk full, workers dying), not bad input
         print(f"{experiment.name}: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -481,7 +673,7 @@ def main_rerun(args) -> int:
 
 
 def _rerun(store, args) -> int:
-    from experiments.store import StoreError
+    from experiments.store import StoreError, scenario_hash
 
     key = args.run_key
     experiment = args.experiment
@@ -500,7 +692,12 @@ def _rerun(store, args) -> int:
         where = f" in experiment {experiment!r}" if experiment else ""
         raise StoreError(f"{args.db}: no run {key!r}{where}{hint}")
     stored = store.steps(experiment, key)
-    params = json.loads(row["params"])
+    try:
+        params = json.loads(row["params"])
+    except (TypeError, ValueError):
+        params = None
+    if not isinstance(params, dict):
+        raise StoreError(f"{args.db}: run {key!r}: its stored parameters are not a JSON object")
     now = code_version()
     print(
         f"{experiment} / {key}: seed {row['seed']}, status {row['status']}, stored by {row['code_version']}"
@@ -509,6 +706,12 @@ def _rerun(store, args) -> int:
         print(
             f"code version mismatch: the run was stored by {row['code_version']}, this code is {now}; "
             "a difference below may come from the code change, not from chance"
+        )
+    edited = row["scenario_hash"] != scenario_hash(params)
+    if edited:
+        print(
+            f"scenario hash mismatch: the stored parameters hash to {scenario_hash(params)}, the run "
+            f"recorded {row['scenario_hash']}: they were changed after the run"
         )
     result = execute(RunTask(key, row["scenario"], params, row["seed"], every=1))
     if result.status != "done":
@@ -532,7 +735,7 @@ def _rerun(store, args) -> int:
                 differences.append((old["step"], name, a, b))
     if not differences:
         print(f"identical: {len(stored)} stored steps x {len(OUTPUTS)} outputs reproduced exactly")
-        return 0
+        return 1 if edited else 0
     print(f"different: {len(differences)} stored values not reproduced; the first:")
     for step, name, a, b in differences[:10]:
         print(f"  step {step} {name}: stored {a!r}, now {b!r}")
@@ -541,6 +744,9 @@ def _rerun(store, args) -> int:
 
 __all__ = [
     "FAULT_ENV",
+    "HANG_ENV",
+    "KILL_ENV",
+    "LocalPool",
     "RunResult",
     "RunTask",
     "SweepReport",

@@ -12,15 +12,28 @@ Tables:
   output named as in DESIGN.md.
 
 One writer: each run is written in one transaction (its steps and its run row together), so a run is
-either wholly there or not at all. WAL mode lets readers (Datasette, the dashboard) open it mid-sweep.
+either wholly there or not at all. WAL mode lets readers (Datasette, the dashboard) open it mid-sweep; a
+reader that holds a read transaction open keeps seeing the snapshot it started with.
+
+A write that fails (the disk is full, the file is locked for longer than the busy timeout, an I/O error)
+rolls its transaction back and raises :class:`StoreWriteError`: every run recorded before stays whole.
+A file from another schema version (or one that lacks a table or a column this code writes) is refused
+with :class:`StoreError` before anything in it is changed, WAL mode included; there is no migration.
+
+Test-only fault hook: with the environment variable ``COPROD_FAULT_MAX_PAGES=<n>`` set, every connection
+limits the database to ``n`` pages (``PRAGMA max_page_count``), so that a test can fill the "disk" and
+check what a sweep does then; it has no other use.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +42,35 @@ import sqlite_utils
 from model import OUTPUTS
 
 SCHEMA_VERSION = 1
+MAX_PAGES_ENV = "COPROD_FAULT_MAX_PAGES"
+RUN_COLUMNS = (
+    "experiment",
+    "run_key",
+    "scenario",
+    "params",
+    "scenario_hash",
+    "seed",
+    "code_version",
+    "status",
+    "error",
+    "started",
+    "finished",
+    "seconds",
+)
+COLUMNS = {
+    "meta": ("key", "value"),
+    "experiments": ("name", "definition", "root_seed", "code_version", "created"),
+    "runs": RUN_COLUMNS,
+    "steps": ("experiment", "run_key", "step", *OUTPUTS),
+}
 
 
 class StoreError(Exception):
     """The database cannot be used (wrong schema version, not a results file, unwritable)."""
+
+
+class StoreWriteError(StoreError):
+    """A write failed (disk full, locked, I/O error) and was rolled back; what was recorded before stays."""
 
 
 def scenario_hash(params: dict[str, Any]) -> str:
@@ -45,15 +83,25 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        if not self.path.exists() and self.path.parent.is_dir() is False and self.path.parent != Path(''):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a directory, not a results database")
         try:
             self.db = sqlite_utils.Database(self.path)
+        except Exception as err:  # sqlite3.OperationalError for a folder that cannot be written, ...
+            raise StoreError(f"{self.path}: cannot be used as a results database ({err})") from None
+        try:
+            self._ensure_schema()  # before anything is changed, WAL mode included
             self.db.enable_wal()
-            self._ensure_schema()
+            limit = os.environ.get(MAX_PAGES_ENV)
+            if limit:
+                self.db.execute(f"PRAGMA max_page_count = {int(limit)}")
         except StoreError:
+            self.db.close()
             raise
         except Exception as err:  # sqlite3.DatabaseError for a file that is not a database, OSError, ...
+            self.db.close()
             raise StoreError(f"{self.path}: cannot be used as a results database ({err})") from None
 
     @classmethod
@@ -73,6 +121,15 @@ class Store:
                     f"{self.path}: results schema version {found}, this code reads version {SCHEMA_VERSION}; "
                     "write to a new --db file"
                 )
+            for table, columns in COLUMNS.items():
+                have = set(db[table].columns_dict) if table in db.table_names() else set()
+                lacking = [c for c in columns if c not in have]
+                if lacking:
+                    what = f"lacks table {table}" if not have else f"table {table} lacks {', '.join(lacking)}"
+                    raise StoreError(
+                        f"{self.path}: {what}: written by another version of this code (schema version "
+                        f"{found}); write to a new --db file"
+                    )
             return
         if db.table_names():
             raise StoreError(f"{self.path}: an SQLite file that is not a coproduction-abm results database")
@@ -107,9 +164,33 @@ class Store:
 
     # ------------------------------------------------------------------------------------ writing
 
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """One transaction; a failed write is rolled back and raised as :class:`StoreWriteError`.
+
+        It takes the write lock first (``BEGIN IMMEDIATE``), so that a file another connection is
+        writing is waited for up to SQLite's busy timeout (5 s), not refused at once.
+        """
+        conn = self.db.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as err:
+            raise StoreWriteError(
+                f"{self.path}: could not record {what} ({err}); nothing of it was written, and what was "
+                "recorded before is whole"
+            ) from None
+
     def record_experiment(self, name: str, definition: dict, root_seed: int, code_version: str) -> None:
-        existing = self.db["experiments"].get(name) if self._has("experiments", name) else None
-        if existing is None:
+        if self._has("experiments", name):
+            return
+        with self._writing(f"experiment {name!r}"):
             self.db["experiments"].insert(
                 {
                     "name": name,
@@ -136,7 +217,7 @@ class Store:
         seconds: float = 0.0,
     ) -> None:
         """Write one run and its steps in one transaction, replacing any earlier attempt."""
-        with self.db.atomic():  # one explicit transaction: the run and its steps, or nothing
+        with self._writing(f"run {run_key!r}"):  # one explicit transaction: the run and its steps, or nothing
             self.db.execute("DELETE FROM steps WHERE experiment = ? AND run_key = ?", [experiment, run_key])
             self.db["runs"].upsert(
                 {

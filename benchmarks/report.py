@@ -1,0 +1,292 @@
+"""Issue 6's targets, judged from ``latest.json``, and the Markdown table written next to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MET, NOT_MET, NOT_MEASURED = "met", "NOT met", "not measured"
+
+
+def _row(section: dict | None, key: str, value: Any) -> dict | None:
+    if not section:
+        return None
+    return next((r for r in section.get("rows", []) if r.get(key) == value), None)
+
+
+def _judge(ok: bool | None) -> str:
+    return NOT_MEASURED if ok is None else (MET if ok else NOT_MET)
+
+
+def targets(results: dict) -> list[dict]:
+    """Each target of issue 6 with its figure and whether it is met."""
+    out = []
+    kernel, step, memory, sweep, dash = (
+        results.get(k) for k in ("kernel", "step", "memory", "sweep", "dashboard")
+    )
+
+    k = _row(kernel, "agents", 10_000)
+    out.append(
+        {
+            "target": "Kernel at 10^4 agents: >= 10x faster than the plain-Mesa reference",
+            "figure": f"{k['mesa_over_project']:.1f}x" if k else "",
+            "status": _judge(k and k["mesa_over_project"] >= 10),
+        }
+    )
+    out.append(
+        {
+            "target": "Kernel at 10^4 agents: within 2x of the bare numpy reference",
+            "figure": f"{k['project_over_numpy']:.2f}x the numpy time" if k else "",
+            "status": _judge(k and k["project_over_numpy"] <= 2),
+        }
+    )
+
+    ratio = step.get("step_over_numpy_sweep_at_10000") if step else None
+    typical = step.get("typical_step_over_numpy_sweep_at_10000") if step else None
+    out.append(
+        {
+            "target": "Full model step at 10^4 residents within 10x of one bare-numpy kernel sweep at 10^4",
+            "figure": f"{ratio:.0f}x (mean step; typical step {typical:.0f}x)" if ratio is not None else "",
+            "status": _judge(None if ratio is None else ratio <= 10),
+        }
+    )
+
+    shares = [(r["residents"], r["share"]["collect"]) for r in (step or {}).get("rows", [])]
+    out.append(
+        {
+            "target": "Data collection (collect) <= 10% of step time",
+            "figure": ", ".join(f"{s:.1%} at {n:,}" for n, s in shares),
+            "status": _judge(all(s <= 0.10 for _, s in shares) if shares else None),
+        }
+    )
+
+    m = _row(memory, "residents", 100_000)
+    full = m is not None and "peak_rss_bytes" in m and m.get("steps") == 120
+    out.append(
+        {
+            "target": "100,000 residents x 120 steps in one process within 2 GB",
+            "figure": (
+                f"peak RSS {m['peak_rss_bytes'] / 2**20:,.0f} MiB over {m['steps']} steps"
+                if m and "peak_rss_bytes" in m
+                else ""
+            ),
+            "status": _judge(m["within_2gb"] if full else None),
+        }
+    )
+
+    rows = (sweep or {}).get("rows", [])
+    p = (sweep or {}).get("cores", 0)
+    local = next(
+        (
+            r
+            for r in rows
+            if (r["experiment"], r["executor"], r["workers"]) == ("compare_designs", "local", p)
+        ),
+        None,
+    )
+    dask = next(
+        (r for r in rows if (r["experiment"], r["executor"], r["workers"]) == ("compare_designs", "dask", p)),
+        None,
+    )
+    eff = local.get("efficiency_wall") if local and p > 1 else None
+    out.append(
+        {
+            "target": f"Parallel efficiency >= 0.85 on {p or 2} cores, compare-designs (local pool)",
+            "figure": f"{eff:.2f}"
+            + (f" (Dask {dask['efficiency_wall']:.2f})" if dask and dask.get("efficiency_wall") else "")
+            if eff is not None
+            else (sweep or {}).get("skipped", ""),
+            "status": _judge(None if eff is None else eff >= 0.85),
+        }
+    )
+    slower = dask.get("slower_than_local_pool_wall") if dask else None
+    out.append(
+        {
+            "target": "Dask LocalCluster at most 15% slower than the local pool (compare-designs, all cores)",
+            "figure": f"{slower:+.1%}" if slower is not None else (sweep or {}).get("skipped", ""),
+            "status": _judge(None if slower is None else slower <= 0.15),
+        }
+    )
+
+    d = _row(dash, "residents", 1_000)
+    sps = d.get("steps_per_second") if d else None
+    out.append(
+        {
+            "target": "Dashboard >= 10 steps/s with 1,000 residents while playing (browser)",
+            "figure": f"{sps:.1f} steps/s" if sps is not None else "placeholder: see dashboard.json",
+            "status": _judge(None if sps is None else sps >= 10),
+        }
+    )
+    return out
+
+
+def _conditions(section: dict) -> str:
+    m = section["machine"]
+    return (
+        f"_{section['mode']} mode, {section['started']}, {section['repeats']} repeats, load average "
+        f"{section['load_average_before']} before and {section['load_average_after']} after, "
+        f"{m['usable_cores']} cores, {section['seconds']} s; model code "
+        f"{section.get('code', {}).get('model_code_version', '?')}_"
+    )
+
+
+def markdown(results: dict) -> str:
+    lines = ["# Benchmarks", ""]
+    any_section = next((results[k] for k in ("kernel", "step", "memory", "sweep") if k in results), None)
+    if any_section:
+        m = any_section["machine"]
+        lines += [
+            f"Machine: {m['cpu']}, {m['usable_cores']} usable cores ({m['cpu_count']} CPUs), "
+            f"{m['memory_gib']} GiB, {m['platform']}; Python {m['python']}, numpy {m['numpy']}, "
+            f"Mesa {m['mesa']}, Dask distributed {m['dask']}.",
+            "Medians of interleaved repeats; ratios are taken within a repeat. Reproduce with `make bench` "
+            "(`python -m benchmarks.run`; `--quick` for a short run, `--only NAME` for one part).",
+            "",
+        ]
+    lines += ["## Targets (issue 6)", "", "| Target | Figure | Status |", "|---|---|---|"]
+    lines += [f"| {t['target']} | {t['figure']} | {t['status']} |" for t in targets(results)]
+    lines.append("")
+
+    if kernel := results.get("kernel"):
+        lines += ["## (a) Deffuant kernel, microseconds per agent-step", "", _conditions(kernel), ""]
+        lines += [f"Unit: {kernel['unit']}.", ""]
+        lines += [
+            "| Agents | Project | Bare numpy | Plain Mesa | Mesa / project | Project / numpy |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in kernel["rows"]:
+            us = r["us_per_agent_step"]
+            lines.append(
+                f"| {r['agents']:,} | {us['project']:.3f} | {us['numpy']:.3f} | {us['mesa']:.3f} | "
+                f"{r['mesa_over_project']:.1f}x | {r['project_over_numpy']:.2f}x |"
+            )
+        if kernel.get("note"):
+            lines += ["", kernel["note"]]
+        lines.append("")
+
+    if step := results.get("step"):
+        names = list(step["rows"][0]["share"]) if step["rows"] else []
+        lines += ["## (b) Full model step, and the share of each mechanism", "", _conditions(step), ""]
+        lines += [
+            f"Scenario: {step['design']}, populations scaled with the residents (officials, academics, "
+            f"groups, districts, participants per month as listed); {step['warm_up_steps']} warm-up steps, "
+            f"then {step['steps_per_repeat']} steps per repeat, {step['repeats'] * step['steps_per_repeat']} "
+            f"in all (whole cycles of the {step['betweenness_interval']}-step betweenness interval). Shares "
+            "are of the total time; collect = data collection (metrics memory, outputs, DataCollector).",
+            "",
+            "| Residents | Agents | Officials / academics / groups / districts / participants "
+            + "| ms per step (median / mean) | "
+            + " | ".join(names)
+            + " |",
+            "|---:|---:|---|---:|" + "---:|" * len(names),
+        ]
+        for r in step["rows"]:
+            pop = " / ".join(f"{v:,}" for v in r["population"].values())
+            shares = " | ".join(f"{r['share'][n]:.0%}" for n in names)
+            lines.append(
+                f"| {r['residents']:,} | {r['agents']:,} | {pop} | {r['ms_per_step']:.1f} / "
+                f"{r['ms_per_step_mean']:.1f} | {shares} |"
+            )
+        lines += ["", "Collect split (share of the whole step):"]
+        for r in step["rows"]:
+            split = ", ".join(f"{k} {v:.1%}" for k, v in r["collect_split"].items())
+            lines.append(f"- {r['residents']:,} residents: {split}")
+        if step.get("step_over_numpy_sweep_at_10000") is not None:
+            lines += [
+                "",
+                f"Yardstick: {step['yardstick']}: numpy sweep {step['numpy_sweep_ms_at_10000']:.3f} ms; "
+                f"mean step {step['step_over_numpy_sweep_at_10000']:.0f}x, typical step "
+                f"{step['typical_step_over_numpy_sweep_at_10000']:.0f}x.",
+            ]
+        lines.append("")
+
+    if sweep := results.get("sweep"):
+        lines += ["## (c) Sweep throughput and parallel efficiency", "", _conditions(sweep), ""]
+        if sweep.get("skipped"):
+            lines += [sweep["skipped"], ""]
+        else:
+            lines += [
+                sweep["method"] + ".",
+                "",
+                "| Experiment | Executor | Workers | Runs | Wall s | Sweep s | Runs/s "
+                "| Efficiency (wall / sweep) | Dask slower than pool (wall / sweep) |",
+                "|---|---|---:|---:|---:|---:|---:|---|---|",
+            ]
+            for r in sweep["rows"]:
+                if "wall_seconds" not in r:
+                    lines.append(
+                        f"| {r['experiment']} | {r['executor']} | {r['workers']} | failed: "
+                        f"{r.get('error', '').splitlines()[-1] if r.get('error') else ''} |||||"
+                    )
+                    continue
+                eff = (
+                    f"{r['efficiency_wall']:.2f} / {r['efficiency_sweep']:.2f}"
+                    if r.get("efficiency_wall") is not None
+                    else ""
+                )
+                slow = (
+                    f"{r['slower_than_local_pool_wall']:+.0%} / {r['slower_than_local_pool_sweep']:+.0%}"
+                    if r.get("slower_than_local_pool_wall") is not None
+                    else ""
+                )
+                lines.append(
+                    f"| {r['experiment']} | {r['executor']} | {r['workers']} | {r['runs']} | "
+                    f"{r['wall_seconds']:.1f} | {r['sweep_seconds']:.1f} | {r['runs_per_second']:.2f} "
+                    f"| {eff} | {slow} |"
+                )
+            lines.append("")
+
+    if memory := results.get("memory"):
+        lines += ["## (d) Memory per resident", "", _conditions(memory), "", memory["method"] + ".", ""]
+        lines += [
+            "| Residents | Steps | RSS after build MiB | Peak RSS MiB | Bytes / resident (built) "
+            "| Bytes / resident (peak) | Within 2 GB | Run s |",
+            "|---:|---:|---:|---:|---:|---:|---|---:|",
+        ]
+        for r in memory["rows"]:
+            if "error" in r:
+                lines.append(f"| {r['residents']:,} | {r['steps']} | failed ||||||")
+                continue
+            lines.append(
+                f"| {r['residents']:,} | {r['steps']} | {r['rss_after_build_bytes'] / 2**20:,.0f} | "
+                f"{r['peak_rss_bytes'] / 2**20:,.0f} | {r['bytes_per_resident_built']:,.0f} | "
+                f"{r['bytes_per_resident_peak']:,.0f} | {'yes' if r['within_2gb'] else 'NO'} | "
+                f"{r['run_seconds']:.1f} |"
+            )
+        if memory.get("note"):
+            lines += ["", memory["note"]]
+        lines.append("")
+
+    if dash := results.get("dashboard"):
+        lines += ["## (e) Dashboard steps per second while playing (browser)", ""]
+        if dash.get("placeholder"):
+            lines += [dash["note"], ""]
+        else:
+            lines += [
+                f"From `{dash['source']}`.",
+                "",
+                "| Residents | Steps/s | Repeats |",
+                "|---:|---:|---:|",
+            ]
+            for r in dash["rows"]:
+                lines.append(
+                    f"| {r.get('residents', '')} | {r.get('steps_per_second', '')} | {r.get('repeats', '')} |"
+                )
+            lines.append("")
+
+    if prof := results.get("profile"):
+        lines += ["## Profile of the model step (cProfile, own time per step)", "", _conditions(prof), ""]
+        for r in prof["rows"]:
+            lines += [
+                f"{r['residents']:,} residents ({r['profiled_ms_per_step']:.0f} ms per step under the "
+                f"profiler; full listing `{r['listing']}`):",
+                "",
+                "| Where | Calls / step | Own ms / step | Cumulative ms / step |",
+                "|---|---:|---:|---:|",
+            ]
+            for t in r["top_own_time"][:10]:
+                lines.append(
+                    f"| `{t['where']}` | {t['calls_per_step']:,.0f} | {t['own_ms_per_step']:.2f} | "
+                    f"{t['cumulative_ms_per_step']:.2f} |"
+                )
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

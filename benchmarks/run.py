@@ -1,0 +1,77 @@
+"""Run the benchmarks of issue 6 and write ``benchmarks/results/latest.json`` and ``latest.md``.
+
+``python -m benchmarks.run [--quick | --full] [--only NAME ...]``
+
+- default (about 9 minutes on 2 busy cores, most of it the compare-designs sweep): every part;
+- ``--quick`` (about 1 minute): 10^3 and 10^4 only, fewer repeats, the smoke sweep once, 24 steps for memory;
+- ``--full`` (about 30 minutes): more repeats, every sweep configuration three times at both sizes.
+
+Parts: kernel (a), step (b), sweep (c), memory (d), dashboard (e, read from ``dashboard.json``), profile.
+With ``--only``, the other parts' figures already in ``latest.json`` are kept, each with its own date,
+mode and conditions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import dashboard, kernel, memory, model_step, profiling, report, sweep
+from benchmarks.common import RESULTS, say
+
+PARTS = ("kernel", "step", "memory", "profile", "sweep", "dashboard")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="a short run (under 2 minutes)")
+    size.add_argument("--full", action="store_true", help="more repeats, compare-designs sweep 3 times")
+    p.add_argument(
+        "--only", nargs="+", choices=PARTS, metavar="NAME", help=f"run only these: {', '.join(PARTS)}"
+    )
+    p.add_argument("--out", type=Path, default=RESULTS, help="results folder (default benchmarks/results)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    mode = "quick" if args.quick else "full" if args.full else "default"
+    parts = [p for p in PARTS if p in (args.only or PARTS)]
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    latest = out / "latest.json"
+    results = json.loads(latest.read_text()) if latest.exists() else {}
+    clock = time.perf_counter()
+    for part in parts:
+        say(f"== {part} ({mode})")
+        match part:
+            case "kernel":
+                results["kernel"] = kernel.run(mode)
+            case "step":
+                results["step"] = model_step.run(mode)
+            case "memory":
+                results["memory"] = memory.run(mode)
+            case "profile":
+                results["profile"] = profiling.run(mode, out)
+            case "sweep":
+                results["sweep"] = sweep.run(mode)
+            case "dashboard":
+                results["dashboard"] = dashboard.run(mode, out)
+            case _:
+                raise ValueError(f"unknown part {part!r}")
+        # written after every part, so that an interrupted run keeps what it measured
+        results["targets"] = report.targets(results)
+        latest.write_text(json.dumps(results, indent=2) + "\n")
+        (out / "latest.md").write_text(report.markdown(results))
+    say(f"benchmarks: {time.perf_counter() - clock:.0f} s; wrote {latest} and {out / 'latest.md'}")
+    for t in results["targets"]:
+        print(f"{t['status']:>12}  {t['target']}: {t['figure']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Compare two set-ups side by side: the same city and seed, two designs (or theories), stepped together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import solara
+
+from dashboards import charts
+from dashboards.choices import SEED_KEY, SLIDER_GROUPS, Checked, Draft, slider
+from dashboards.player import Clock, use_clock, use_player
+from dashboards.runs import Pair, Run
+from dashboards.widgets import (
+    Controls,
+    DesignPicker,
+    Downloads,
+    IndicatorSections,
+    ParameterSlider,
+    SeedField,
+    Svg,
+    TheoryMix,
+    TheoryPicker,
+)
+from dashboards.words import LABELS
+
+SHARED = (*dict(SLIDER_GROUPS)["The city"], *dict(SLIDER_GROUPS)["The run"])
+NAMES = ("A", "B")
+
+
+@dataclass(frozen=True)
+class Sides:
+    """The two set-ups being compared, and the city (seed and city sliders) they share."""
+
+    city: Draft = field(default_factory=Draft)
+    first: tuple[str, str] = ("top_down_consultation", "incremental")
+    second: tuple[str, str] = ("action_research_cooperative", "incremental")
+
+    def drafts(self) -> tuple[Draft, Draft]:
+        return tuple(self.city.with_design(d).with_theory(t) for d, t in (self.first, self.second))
+
+    def check(self) -> tuple[Checked, Checked]:
+        return tuple(draft.check() for draft in self.drafts())
+
+
+def verdict(first: dict[str, float], second: dict[str, float], names: tuple[str, str]) -> str:
+    """Which set-up keeps more dissensus so far, in words; from the model's own measures."""
+    lost = ("toc_attrition", "unwarranted_convergence")
+    for key in lost:
+        a, b = first[key], second[key]
+        if abs(a - b) > 0.005:
+            keeps = names[0] if a < b else names[1]
+            return (
+                f"So far {keeps} keeps more dissensus: '{LABELS[key]}' is {a:.2f} for {names[0]} and "
+                f"{b:.2f} for {names[1]} (lower means more different views kept alive)."
+            )
+    return (
+        "So far both keep about the same dissensus: '"
+        + LABELS[lost[0]]
+        + f"' is {first[lost[0]]:.2f} and {second[lost[0]]:.2f}. Play on to see whether they part."
+    )
+
+
+@solara.component
+def Compare():
+    sides = solara.use_reactive(Sides())
+    first = solara.use_memo(lambda: Pair(*(c.scenario for c in Sides().check())), [])
+    pair = solara.use_reactive(first)
+    clock = use_clock()
+    use_player(clock, pair)
+    checked = solara.use_memo(sides.value.check, [sides.value])
+    ok = all(c.ok for c in checked)
+    refused = solara.use_reactive(False)
+
+    def reset():
+        if not ok:
+            refused.set(True)
+            return
+        clock.playing.set(False)
+        pair.set(Pair(*(c.scenario for c in checked)))
+        refused.set(False)
+        clock.redraw()
+
+    running = tuple(run.scenario.to_toml() for run in pair.value.runs)
+    pending = ok and tuple(c.scenario.to_toml() for c in checked) != running
+    note = (
+        "Some settings cannot work together (see the messages in red); the runs on screen are unchanged."
+        if refused.value and not ok
+        else ("You changed the set-ups: press Reset to run them." if pending else "")
+    )
+    runs = pair.value.runs
+    with solara.Columns([4, 9], classes=["compare"]):
+        with solara.Column(gap="10px"):
+            with solara.Card("Run both", margin=0):
+                solara.Text(
+                    "Running: "
+                    + " and ".join(
+                        f"{NAMES[i]}: {run.design}, {run.theory.lower()}" for i, run in enumerate(runs)
+                    )
+                    + f"; seed {runs[0].scenario.run.seed}",
+                    classes=["running"],
+                )
+                Controls(clock, pair, reset, note)
+                for i in range(2):
+                    Downloads(_getter(pair.value, i), prefix=f"{NAMES[i]} ")
+            ComparePanel(sides, checked)
+        with solara.Column(gap="12px"):
+            SideBySide(pair.value, clock)
+            IndicatorSections(lambda: ([run.now() for run in runs], []), clock.beat)
+
+
+@solara.component
+def ComparePanel(sides: solara.Reactive[Sides], checked):
+    s = sides.value
+    problems: dict[str, str] = {}
+    for c in checked:
+        problems.update({k: m for k, m in c.problems.items() if k not in problems})
+    with solara.Card(
+        "Two set-ups", subtitle="Same city, same seed. Changes apply when you press Reset.", margin=0
+    ):
+        for i, attr in enumerate(("first", "second")):
+            design, theory = getattr(s, attr)
+            solara.Text(f"Set-up {NAMES[i]}", style={"font-weight": "600", "color": charts.SETUP_COLOURS[i]})
+            DesignPicker(
+                f"Design {NAMES[i]}",
+                design,
+                lambda kind, attr=attr: sides.set(
+                    replace(sides.value, **{attr: (kind, getattr(sides.value, attr)[1])})
+                ),
+            )
+            TheoryPicker(
+                f"Theory of change {NAMES[i]}",
+                theory,
+                lambda kind, attr=attr: sides.set(
+                    replace(sides.value, **{attr: (getattr(sides.value, attr)[0], kind)})
+                ),
+            )
+        solara.Text("The city and the run (shared)", style={"font-weight": "600", "margin-top": "8px"})
+        SeedField(
+            s.city.seed,
+            lambda text: sides.set(replace(sides.value, city=sides.value.city.with_seed(text))),
+            problems.get(SEED_KEY),
+        )
+        for key in SHARED:
+            ParameterSlider(
+                slider(key),
+                s.city.setting(key, checked[0]),
+                lambda value, key=key: sides.set(
+                    replace(sides.value, city=sides.value.city.with_value(key, value))
+                ),
+                problems.get(key),
+            )
+        for key, message in problems.items():
+            if key not in SHARED and key != SEED_KEY:
+                solara.Text(message, classes=["field-problem"])
+
+
+DISSENSUS = (
+    "Dissensus means different views, and different ideas of how change happens, staying alive instead of "
+    "being ironed out. Lower 'Ideas of how change happens lost' and 'Disagreement removed without reason' "
+    "(under Consensus bias, below) mean more dissensus kept; so do more colours in the bars here."
+)
+
+
+@solara.component
+def SideBySide(pair: Pair, clock: Clock):
+    """What changes as the pair plays, redrawn on the clock's picture beat."""
+    beat = clock.beat.value.picture
+
+    def draw():
+        traces = [
+            charts.trace(f"{NAMES[i]}: {run.design}", run.series(), charts.SETUP_COLOURS[i])
+            for i, run in enumerate(pair.runs)
+        ]
+        return (
+            charts.radar(traces, with_start=False),
+            charts.marker_lines(traces, pair.horizon),
+            [charts.network(run.picture, run.ties(), run.taking_part()) for run in pair.runs],
+            [run.theory_mix() for run in pair.runs],
+            [run.now() for run in pair.runs],
+        )
+
+    radar, lines, networks, mixes, now = solara.use_memo(draw, [pair, beat])
+    with solara.Columns([1, 1]):
+        with solara.Card("Which keeps more dissensus?", margin=0, classes=["card-dissensus"]):
+            solara.Text(verdict(now[0], now[1], NAMES), classes=["verdict"])
+            for i in range(len(pair.runs)):
+                TheoryMix(mixes[i], f"{NAMES[i]}: ideas of how change happens, held now")
+            solara.Text(DISSENSUS, style={"font-size": "0.85rem", "color": "#444"})
+        with solara.Card("Progress markers now: A and B overlaid", margin=0, classes=["card-radar"]):
+            Svg(radar, classes=["radar"])
+    with solara.Card("Progress markers over time", margin=0, classes=["card-lines"]):
+        Svg(lines, classes=["marker-lines"])
+    with solara.Columns([1, 1], classes=["sides"]):
+        for i, run in enumerate(pair.runs):
+            with solara.Card(
+                f"{NAMES[i]}: {run.design}",
+                subtitle=f"with {run.theory.lower()}",
+                margin=0,
+                classes=[f"side-{NAMES[i]}"],
+            ):
+                Svg(networks[i], classes=["network"])
+
+
+def _getter(pair: Pair, i: int):
+    def get() -> Run:
+        return pair.runs[i]
+
+    return get

@@ -1,0 +1,267 @@
+"""Small Solara components the views share: info tips, sliders, indicator bars, controls, downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+import solara
+from solara.alias import rv
+
+from dashboards import charts
+from dashboards.choices import Slider, designs, parse_whole, theories
+from dashboards.player import SPEEDS, Clock, step_once
+from dashboards.words import LABELS, SECTIONS, explain
+from model import DESIGN_PRESETS, THEORY_PRESETS
+
+CSS = """
+.month-counter { font-size: 1.25rem; font-weight: 500; }
+.field-problem { color: #b00020; font-size: 0.85rem; margin: -4px 0 8px 0; }
+.slider-title { font-weight: 500; font-size: 0.9rem; }
+.slider-hint { color: #666; font-size: 0.78rem; margin-top: -2px; }
+.indicator-row { display: flex; align-items: center; gap: 8px; margin: 3px 0; }
+.indicator-name { flex: 0 0 270px; font-size: 0.88rem; }
+.indicator-bars { flex: 1 1 auto; min-width: 120px; display: flex; flex-direction: column; gap: 2px; }
+.indicator-bars .bar { height: 10px; background: #eeeeee; border-radius: 2px; }
+.indicator-bars .bar > div { height: 100%; border-radius: 2px; }
+.indicator-value { flex: 0 0 140px; font-size: 0.82rem; color: #444; font-variant-numeric: tabular-nums; }
+.tip { position: relative; cursor: help; color: #777; margin-left: 5px; }
+.tip:hover::after {
+  content: attr(data-tip); position: absolute; left: 0; top: 1.5em; z-index: 20; width: 360px;
+  background: #424242; color: #fff; padding: 6px 8px; border-radius: 4px; font-size: 0.8rem;
+  line-height: 1.35; white-space: normal; font-weight: 400;
+}
+.section-intro { color: #555; font-size: 0.85rem; margin-bottom: 6px; }
+.verdict {
+  display: block; font-size: 1.05rem; background: #f3f7fb; border-left: 4px solid #1f77b4; padding: 8px 12px;
+}
+.mix { display: flex; height: 18px; border-radius: 3px; overflow: hidden; margin: 2px 0 6px 0; }
+.mix > div { height: 100%; }
+.v-tooltip__content { max-width: 420px; }
+"""
+
+THEORY_COLOURS = {
+    "incremental": "#8dd3c7",
+    "structural": "#fb8072",
+    "knowledge": "#80b1d3",
+    "coalition": "#fdb462",
+}
+
+
+@solara.component
+def InfoTip(text: str):
+    """An (i) icon that explains what it sits next to when hovered."""
+    with solara.Tooltip(text):
+        rv.Icon(children=["mdi-information-outline"], small=True, color="grey darken-1", class_="info-tip")
+
+
+@solara.component
+def ParameterSlider(slider: Slider, value: Any, on_value: Callable[[Any], None], problem: str | None):
+    """A slider with its title, its declared meaning, units and limits, and any problem right under it."""
+    shown = f"{value:g}" if isinstance(value, float) else f"{value}"
+    typed_problem = solara.use_reactive(cast(str | None, None))
+
+    def typed(text: str) -> None:
+        number = parse_whole(text, slider)
+        typed_problem.set(number if isinstance(number, str) else None)
+        if not isinstance(number, str):
+            on_value(number)
+
+    with solara.Column(gap="0px", classes=["parameter", f"parameter-{slider.key.replace('.', '-')}"]):
+        with solara.Row(gap="4px", style={"align-items": "center"}):
+            solara.Text(slider.title, classes=["slider-title"])
+            InfoTip(f"{slider.meaning} ({slider.units}); from {slider.low:g} to {slider.high:g}.")
+            if slider.typed:  # too many positions to hit one with the mouse: a box to type it in
+                with solara.Div(style={"margin-left": "auto", "width": "90px"}):
+                    solara.InputText(
+                        "",
+                        value=shown,
+                        on_value=typed,
+                        continuous_update=False,
+                        dense=True,
+                        classes=["slider-typed"],
+                    )
+            else:
+                solara.Text(
+                    shown, classes=["slider-value"], style={"margin-left": "auto", "font-size": "0.9rem"}
+                )
+        kind = solara.SliderInt if slider.integer else solara.SliderFloat
+        kind(
+            label="",
+            value=value,
+            min=slider.low,
+            max=slider.high,
+            step=slider.step,
+            on_value=on_value,
+            thumb_label=False,
+        )
+        solara.Text(f"{slider.meaning} ({slider.units})", classes=["slider-hint"])
+        for message in (typed_problem.value, problem):
+            if message:
+                solara.Text(message, classes=["field-problem"])
+
+
+@solara.component
+def DesignPicker(label: str, design: str, on_design: Callable[[str], None]):
+    names = designs()
+    kinds = {name: kind for kind, name in names.items()}
+    solara.Select(
+        label=label,
+        values=list(names.values()),
+        value=names[design],
+        on_value=lambda n: n in kinds and on_design(kinds[n]),
+    )
+    solara.Text(_about_design(design), style={"font-size": "0.85rem", "color": "#444"})
+
+
+@solara.component
+def TheoryPicker(label: str, theory: str, on_theory: Callable[[str], None]):
+    names = theories()
+    kinds = {name: kind for kind, name in names.items()}
+    solara.Select(
+        label=label,
+        values=list(names.values()),
+        value=names[theory],
+        on_value=lambda n: n in kinds and on_theory(kinds[n]),
+    )
+    solara.Text(_about_theory(theory), style={"font-size": "0.85rem", "color": "#444"})
+
+
+def _about_design(kind: str) -> str:
+    return DESIGN_PRESETS[kind]["about"]
+
+
+def _about_theory(kind: str) -> str:
+    return THEORY_PRESETS[kind]["about"]
+
+
+@solara.component
+def SeedField(text: str, on_text: Callable[[str], None], problem: str | None):
+    solara.InputText(
+        "Seed (the same seed and set-up give the same run)",
+        value=text,
+        on_value=on_text,
+        error=problem or False,
+        continuous_update=False,
+        classes=["seed-field"],
+    )
+
+
+@solara.component
+def MonthCounter(target: solara.Reactive, clock: Clock):
+    clock.beat.value  # noqa: B018  (subscribe: the counter follows each beat)
+    run = target.value
+    solara.Text(f"Month {run.steps} of {run.horizon}", classes=["month-counter"])
+
+
+@solara.component
+def Controls(clock: Clock, target: solara.Reactive, on_reset: Callable[[], None], reset_note: str = ""):
+    """Reset / Step / Play / Pause, the speed, and the month counter."""
+    clock.beat.value.picture  # noqa: B018  (subscribe: Step and Play switch off at the horizon)
+    run = target.value
+    playing = clock.playing.value
+    with solara.Column(gap="6px"):
+        MonthCounter(target, clock)
+        with solara.Row(gap="6px"):
+            solara.Button("Reset", on_click=on_reset, color="primary", outlined=True, icon_name="mdi-restart")
+            solara.Button(
+                "Step",
+                on_click=lambda: step_once(clock, target),
+                disabled=playing or run.finished,
+                color="primary",
+                outlined=True,
+                icon_name="mdi-step-forward",
+            )
+            if playing:
+                solara.Button(
+                    "Pause", on_click=lambda: clock.playing.set(False), color="primary", icon_name="mdi-pause"
+                )
+            else:
+                solara.Button(
+                    "Play",
+                    on_click=lambda: clock.playing.set(True),
+                    disabled=run.finished,
+                    color="primary",
+                    icon_name="mdi-play",
+                )
+        solara.Text("Speed, in months a second:", style={"font-size": "0.85rem"})
+        with solara.Row(gap="6px", style={"align-items": "center"}):
+            solara.ToggleButtonsSingle(
+                value=clock.speed.value,
+                values=list(SPEEDS),
+                on_value=clock.speed.set,
+                dense=True,
+                classes=["speed"],
+            )
+        if run.finished:
+            solara.Text(f"The run has reached month {run.horizon}. Press Reset to start again.")
+        if reset_note:
+            solara.Text(reset_note, style={"color": "#8a6d3b", "font-size": "0.85rem"})
+
+
+@solara.component
+def IndicatorSections(read: Callable[[], tuple[list[dict], list[dict]]], beat: solara.Reactive):
+    """Every output under its heading. The headings and explanations are drawn once; the bars follow
+    ``beat`` (``read`` returns the outputs now, one dict per set-up, and where they started)."""
+    for title, intro, names in SECTIONS:
+        with solara.Card(title, margin=0, classes=[f"section-{title.lower().replace(' ', '-')}"]):
+            solara.Text(intro, classes=["section-intro"])
+            SectionBars(read, names, beat)
+            with solara.Details("What do these mean?"):
+                solara.Markdown("\n\n".join(f"**{LABELS[name]}**: {explain(name)}" for name in names))
+
+
+@solara.component
+def SectionBars(
+    read: Callable[[], tuple[list[dict], list[dict]]], names: Sequence[str], beat: solara.Reactive
+):
+    beat.value  # noqa: B018  (subscribe: redraw on each beat)
+    outputs, starts = read()
+    solara.HTML(
+        tag="div", unsafe_innerHTML=charts.indicator_rows(outputs, names, starts), classes=["indicators"]
+    )
+
+
+@solara.component
+def TheoryMix(mix: dict[str, float], title: str = ""):
+    """Who holds which theory of change now, as one stacked bar: dissensus you can see."""
+    names = theories()
+    parts = "".join(
+        f'<div title="{names[k]}: {share:.0%}" '
+        f'style="width:{100 * share:.2f}%;background:{THEORY_COLOURS[k]}"></div>'
+        for k, share in sorted(mix.items(), key=lambda kv: list(THEORY_COLOURS).index(kv[0]))
+        if share > 0
+    )
+    held = sum(1 for share in mix.values() if share >= 0.05)
+    if title:
+        solara.Text(title, style={"font-weight": "500", "font-size": "0.9rem"})
+    solara.HTML(tag="div", unsafe_innerHTML=parts, classes=["mix"])
+    solara.Text(
+        " · ".join(f"{names[k]} {mix.get(k, 0):.0%}" for k in THEORY_COLOURS)
+        + f" — {held} of 4 ideas held by at least 5% of people",
+        style={"font-size": "0.8rem", "color": "#444"},
+    )
+
+
+@solara.component
+def Svg(svg: str, classes: Sequence[str] = ()):
+    solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["svg-chart", *classes])
+
+
+@solara.component
+def Downloads(run_getter: Callable[[], Any], prefix: str = ""):
+    """The run's outputs as CSV and its scenario as TOML; both are made when the button is pressed."""
+    run = run_getter()
+    with solara.Row(gap="6px", classes=["downloads"]):
+        solara.FileDownload(
+            lambda: run_getter().csv(),
+            filename=f"{prefix}{run.scenario.name}-seed{run.scenario.run.seed}.csv",
+            label=f"{prefix}Outputs (CSV)",
+            mime_type="text/csv",
+        )
+        solara.FileDownload(
+            lambda: run_getter().toml(),
+            filename=f"{prefix}{run.scenario.name}-seed{run.scenario.run.seed}.toml",
+            label=f"{prefix}Scenario (TOML)",
+            mime_type="application/toml",
+        )

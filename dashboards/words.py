@@ -1,0 +1,96 @@
+"""The dashboard's plain words: short names for the outputs and the actors, and the panel headings.
+
+The one- or two-sentence explanation of each output is the model's own (``model.DESCRIPTIONS``, also in
+docs/ODD.md); only the short names a workshop reads at a glance live here.
+"""
+
+from __future__ import annotations
+
+from model import CONSENSUS, DESCRIPTIONS, MARKERS, QUALITIES, RISKS
+
+# Short names, in the seed's words where it has them (its Table 3 and its "Reflection" slide).
+LABELS: dict[str, str] = {
+    "radical_change": "Sense that radical change is needed",
+    "distribution": "Fair distribution",
+    "discourse": "Justice in public talk",
+    "coordination": "Initiatives linked up",
+    "capacity_networks": "Capacity and networks",
+    "transparency": "Transparency",
+    "structure": "Citizen power in the rules",
+    "knowledge": "Lay and community knowledge used",
+    "consensus_bias": "Consensus bias",
+    "consensus_displacement": "Decisions pulled towards officials",
+    "marginalised_influence": "Say of marginalised residents",
+    "toc_attrition": "Ideas of how change happens lost",
+    "unwarranted_convergence": "Disagreement removed without reason",
+    "procedural_justice": "Fair process",
+    "epistemic_justice": "Fair hearing for all knowledge",
+    "distributive_justice": "Fair shares of benefits and costs",
+    "transaction_costs": "Cost of taking part",
+    "leadership_concentration": "Leadership in few hands",
+    "lock_in": "Money locked in",
+}
+
+# Short names for the radar's spokes, where the full name would not fit.
+SPOKES: dict[str, str] = {
+    "radical_change": "Radical\nchange",
+    "distribution": "Distribution",
+    "discourse": "Discourse",
+    "coordination": "Coordination",
+    "capacity_networks": "Capacity &\nnetworks",
+    "transparency": "Transparency",
+    "structure": "Structure",
+    "knowledge": "Knowledge",
+}
+
+# Whether more of the thing is good news; decides the wording of comparisons, never the numbers.
+HIGHER_IS_BETTER: dict[str, bool] = {
+    **dict.fromkeys(MARKERS, True),
+    **dict.fromkeys(QUALITIES, True),
+    **dict.fromkeys(RISKS, False),
+    **dict.fromkeys(CONSENSUS, False),
+    "marginalised_influence": True,
+}
+
+SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "Progress markers",
+        "Eight signs of a 'more just' city (Perry et al., Realising Just Cities). Higher is more of it.",
+        MARKERS,
+    ),
+    (
+        "Consensus bias",
+        "Did agreement come from evidence, or from dropping the views of the less powerful? "
+        "Lower is better; the four parts below add up to it.",
+        CONSENSUS,
+    ),
+    (
+        "Just coproduction",
+        "The three qualities of just coproduction: fair process, fair hearing for knowledge, fair shares.",
+        QUALITIES,
+    ),
+    (
+        "Risks",
+        "What coproduction can cost: time and emotional labour, leadership held by a few, money tied up.",
+        RISKS,
+    ),
+)
+
+# The four kinds of actor, in the order of ``GovernanceModel.people.kind`` (0 to 3), with their colours.
+KINDS: tuple[tuple[str, str], ...] = (
+    ("Residents", "#4c9be8"),
+    ("Officials", "#d9534f"),
+    ("Academics", "#f0ad4e"),
+    ("Civil-society groups", "#5cb85c"),
+)
+MARGINALISED_COLOUR = "#1f4e8c"
+
+
+def label(name: str) -> str:
+    """The short plain name of an output."""
+    return LABELS[name]
+
+
+def explain(name: str) -> str:
+    """The plain-language explanation of an output, for its info tip."""
+    return DESCRIPTIONS[name]

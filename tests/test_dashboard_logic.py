@@ -1,0 +1,346 @@
+"""The dashboard's plain-Python parts: set-up checking, runs, exports, charts and the results folder.
+
+No widgets here (see test_dashboard_render.py) and no browser (see tests/browser/).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sqlite3
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dashboards import charts
+from dashboards.choices import MAIN_PARAMETERS, PAGE_LIMITS, SEED_KEY, Draft, parse_seed, parse_whole, slider
+from dashboards.compare import verdict
+from dashboards.results import FOLDER_VARIABLE, ResultsError, ResultsFile, allowed_folder, databases, resolve
+from dashboards.runs import Pair, Run
+from dashboards.serve import APP, command
+from dashboards.words import HIGHER_IS_BETTER, LABELS, SPOKES
+from model import (
+    DESCRIPTIONS,
+    MARKERS,
+    OUTPUTS,
+    PARAMETERS,
+    GovernanceModel,
+    Scenario,
+    load_scenario,
+    simulate,
+)
+
+SMALL = {"population.residents": 200, "run.steps": 12}
+
+
+def small_draft(**changes) -> Draft:
+    draft = Draft()
+    for key, value in {**SMALL, **changes}.items():
+        draft = draft.with_value(key, value)
+    return draft
+
+
+# ------------------------------------------------------------------------------------------ words
+
+
+def test_every_output_has_a_short_name_and_an_explanation():
+    assert set(LABELS) == set(OUTPUTS) == set(DESCRIPTIONS) == set(HIGHER_IS_BETTER)
+    assert set(SPOKES) == set(MARKERS)
+
+
+# ------------------------------------------------------------------------------------------ choices
+
+
+@pytest.mark.parametrize("key", MAIN_PARAMETERS)
+def test_sliders_read_their_limits_and_meaning_from_the_schema(key):
+    spec, s = PARAMETERS[key], slider(key)
+    assert s.low == spec.low
+    assert s.high == min(spec.high, PAGE_LIMITS.get(key, spec.high))
+    assert spec.low < s.high <= spec.high
+    assert s.meaning.lower() == spec.meaning.lower()
+    assert s.units == spec.units
+    assert s.integer == (spec.type == "int")
+
+
+def test_the_default_draft_is_the_citizens_assembly_scenario():
+    checked = Draft().check()
+    assert checked.ok and not checked.problems
+    assert (
+        checked.scenario.flat() | {"run.seed": 1}
+        == Scenario.build({"design": {"kind": "citizens_assembly"}, "theory": {"kind": "incremental"}}).flat()
+    )
+
+
+@pytest.mark.parametrize("text", ["abc", "1.5", "", "4 2", "0x10"])
+def test_a_seed_that_is_not_a_whole_number_is_named_next_to_the_seed(text):
+    checked = Draft().with_seed(text).check()
+    assert not checked.ok
+    assert "whole number" in checked.problems[SEED_KEY]
+
+
+def test_a_negative_seed_is_refused_with_its_range():
+    message = parse_seed("-3")
+    assert isinstance(message, str) and "from 0" in message
+    assert parse_seed(" 1_000 ") == 1000
+
+
+def test_more_participants_than_residents_is_named_next_to_participants():
+    checked = Draft().with_value("population.residents", 20).check()
+    assert not checked.ok
+    message = checked.problems["design.participants"]
+    assert "More participants than residents" in message
+    assert "population.residents" not in message  # parameter keys are replaced by their titles
+    assert "Residents in the city" in message
+
+
+def test_typed_whole_numbers_are_checked_against_the_slider():
+    s = slider("population.residents")
+    assert parse_whole("5,000", s) == 5000
+    assert "whole number" in parse_whole("lots", s)
+    assert "whole number" in parse_whole(str(int(s.high) + 1), s)
+
+
+def test_picking_a_design_brings_its_own_values_but_keeps_the_city():
+    draft = Draft().with_value("design.facilitation", 0.95).with_value("population.residents", 300)
+    switched = draft.with_design("top_down_consultation")
+    checked = switched.check()
+    assert (
+        checked.scenario.design.facilitation
+        == Scenario.build({"design": {"kind": "top_down_consultation"}}).design.facilitation
+    )
+    assert checked.scenario.population.residents == 300
+    assert switched.setting("design.facilitation", checked) == checked.scenario.design.facilitation
+
+
+def test_picking_a_theory_sets_the_theory():
+    checked = Draft().with_theory("coalition").check()
+    assert checked.scenario.theory.kind == "coalition"
+
+
+# ------------------------------------------------------------------------------------------ runs
+
+
+def test_a_dashboard_run_matches_coprod_run_month_by_month():
+    """The network picture draws from its own generator, so the dashboard changes nothing in the model."""
+    scenario = small_draft().check().scenario
+    run = Run(scenario)
+    run.step(5)
+    rows = simulate(scenario, steps=5)
+    frame = list(csv.DictReader(io.StringIO(run.csv())))
+    assert len(frame) == 6
+    for row, expected in zip(frame, rows, strict=True):
+        assert int(row["step"]) == expected["step"]
+        for name in OUTPUTS:
+            assert float(row[name]) == expected[name], name
+
+
+def test_the_csv_ends_with_the_models_outputs_now():
+    run = Run(small_draft().check().scenario)
+    run.step(3)
+    last = list(csv.DictReader(io.StringIO(run.csv())))[-1]
+    assert int(last["step"]) == 3
+    assert {name: float(last[name]) for name in OUTPUTS} == run.now()
+
+
+def test_the_exported_toml_loads_back_to_the_same_scenario(tmp_path):
+    scenario = small_draft(**{"design.stipend": 0.25}).with_design("participatory_budgeting").check().scenario
+    run = Run(scenario)
+    run.step(2)
+    path = tmp_path / "exported.toml"
+    path.write_text(run.toml())
+    assert load_scenario(path).flat() == scenario.flat()
+    assert load_scenario(path).to_toml() == scenario.to_toml()
+
+
+def test_a_run_stops_at_its_horizon():
+    run = Run(small_draft(**{"run.steps": 3}).check().scenario)
+    assert run.step(10) == 3
+    assert run.finished and run.steps == 3
+    assert run.step() == 0
+
+
+def test_the_network_picture_is_laid_out_once_and_keeps_its_places():
+    run = Run(small_draft(**{"population.residents": 600}).check().scenario, sampled_residents=100)
+    picture = run.picture
+    people = run.model.people
+    assert picture.residents_shown == 100 and picture.residents_total == 600
+    assert (picture.kind != 0).sum() == (np.asarray(people.kind) != 0).sum()  # every non-resident drawn
+    before = picture.xy.copy()
+    run.step(4)
+    assert run.picture is picture and np.array_equal(run.picture.xy, before)
+    ties = run.ties()
+    assert ties.min() >= 0 and ties.max() < len(picture.nodes)
+
+
+def test_two_runs_share_no_state():
+    scenario = small_draft().check().scenario
+    first, second = Run(scenario), Run(scenario)
+    first.step(4)
+    assert second.steps == 0 and first.model is not second.model
+    second.step(4)
+    assert first.now() == second.now()
+
+
+def test_a_pair_steps_together_from_the_same_seed():
+    a = small_draft().with_design("top_down_consultation").check().scenario
+    b = small_draft().with_design("action_research_cooperative").check().scenario
+    pair = Pair(a, b)
+    pair.step(3)
+    assert [run.steps for run in pair.runs] == [3, 3]
+    assert pair.runs[0].scenario.run.seed == pair.runs[1].scenario.run.seed
+    alone = GovernanceModel(b)
+    for _ in range(3):
+        alone.step()
+    assert pair.runs[1].now() == alone.outputs
+
+
+def test_the_theory_mix_adds_up():
+    mix = Run(small_draft().check().scenario).theory_mix()
+    assert set(mix) <= {"incremental", "structural", "knowledge", "coalition"}
+    assert sum(mix.values()) == pytest.approx(1.0)
+
+
+def test_the_verdict_names_the_set_up_that_keeps_more_dissensus():
+    base = dict.fromkeys(OUTPUTS, 0.5)
+    text = verdict({**base, "toc_attrition": 0.5}, {**base, "toc_attrition": 0.0}, ("A", "B"))
+    assert text.startswith("So far B keeps more dissensus")
+    text = verdict(
+        {**base, "unwarranted_convergence": 0.2}, {**base, "unwarranted_convergence": 0.6}, ("A", "B")
+    )
+    assert text.startswith("So far A keeps more dissensus")
+    assert "about the same" in verdict(base, base, ("A", "B"))
+
+
+# ------------------------------------------------------------------------------------------ charts
+
+
+def test_the_charts_are_well_formed_svg():
+    run = Run(small_draft().check().scenario)
+    run.step(3)
+    trace = charts.trace("A", run.series(OUTPUTS), charts.SETUP_COLOURS[0])
+    other = charts.trace("B <&>", run.series(), charts.SETUP_COLOURS[1])
+    for svg in (
+        charts.radar([trace], with_start=True),
+        charts.radar([trace, other], with_start=False),
+        charts.marker_lines([trace, other], run.horizon),
+        charts.marker_lines([trace], run.horizon, ("consensus_bias", "lock_in")),
+        charts.network(run.picture, run.ties(), run.taking_part()),
+    ):
+        root = ET.fromstring(svg)
+        assert root.tag.endswith("svg")
+    lines = ET.fromstring(charts.marker_lines([trace], run.horizon))
+    assert len([e for e in lines.iter() if e.tag.endswith("polyline")]) == len(MARKERS)
+
+
+def test_the_indicator_rows_show_every_value_and_its_explanation():
+    outputs = dict.fromkeys(OUTPUTS, 0.25) | {"marginalised_influence": 1.7}
+    html = charts.indicator_rows([outputs], OUTPUTS, [dict.fromkeys(OUTPUTS, 0.0)])
+    ET.fromstring(f"<div>{html}</div>")  # well formed
+    for name in OUTPUTS:
+        assert f"indicator-{name}" in html
+    assert "width:100.0%" in html  # a ratio above 1 fills its bar, never overflows it
+    assert "1.70 (↑ from 0.00)" in html
+
+
+# ------------------------------------------------------------------------------------------ results
+
+
+@pytest.fixture
+def results_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    monkeypatch.setenv(FOLDER_VARIABLE, str(folder))
+    return folder
+
+
+def _write_results(path: Path) -> None:
+    from experiments.store import Store
+
+    scenario = small_draft().check().scenario
+    Store(path).record_run(
+        experiment="single_runs",
+        run_key="citizens_assembly/seed=1",
+        scenario=scenario.name,
+        params=scenario.flat(),
+        seed=1,
+        code_version="test",
+        status="done",
+        rows=simulate(scenario, steps=4),
+    )
+
+
+def test_the_results_folder_comes_from_the_environment(results_folder, monkeypatch):
+    assert allowed_folder() == results_folder.resolve()
+    monkeypatch.delenv(FOLDER_VARIABLE)
+    assert allowed_folder() == (Path.cwd() / "results").resolve()
+
+
+def test_a_stored_run_can_be_listed_and_read(results_folder):
+    _write_results(results_folder / "sweep.db")
+    assert databases() == ["sweep.db"]
+    with ResultsFile(resolve("sweep.db")) as results:
+        (run,) = results.runs()
+        months, series = results.curves(run)
+        assert run.run_key == "citizens_assembly/seed=1" and run.status == "done"
+        assert list(months) == [0, 1, 2, 3, 4]
+        assert set(series) == set(OUTPUTS)
+        assert results.params(run)["population.residents"] == 200
+
+
+def test_the_results_file_is_opened_read_only(results_folder):
+    path = results_folder / "sweep.db"
+    _write_results(path)
+    with ResultsFile(resolve("sweep.db")) as results, pytest.raises(sqlite3.OperationalError):
+        results.db.execute("DELETE FROM runs")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../outside.db", "/etc/passwd", "sub/../../outside.db", "..", "", "notes.txt", "missing.db", "a\x00.db"],
+)
+def test_names_that_leave_the_folder_or_name_nothing_are_refused(results_folder, name):
+    (results_folder.parent / "outside.db").write_bytes(b"")
+    (results_folder / "notes.txt").write_text("not a database")
+    with pytest.raises(ResultsError):
+        resolve(name)
+
+
+def test_a_link_pointing_out_of_the_folder_is_refused(results_folder):
+    outside = results_folder.parent / "outside.db"
+    _write_results(outside)
+    os.symlink(outside, results_folder / "link.db")
+    with pytest.raises(ResultsError, match="Only files inside"):
+        resolve("link.db")
+    assert databases() == []
+
+
+def test_a_file_that_is_not_a_results_database_is_refused(results_folder):
+    (results_folder / "junk.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(ResultsError):
+        ResultsFile(resolve("junk.db"))
+    sqlite3.connect(results_folder / "other.db").execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(ResultsError, match="not a results file"):
+        ResultsFile(resolve("other.db"))
+
+
+# ------------------------------------------------------------------------------------------ serving
+
+
+def test_the_server_command_finds_the_app_whatever_the_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = command("127.0.0.1", 8765)
+    assert Path(line[line.index("run") + 1]) == APP and APP.is_file()
+    assert line[-2:] == ["--no-open", "--production"]
+    assert line[line.index("--host") + 1] == "127.0.0.1" and line[line.index("--port") + 1] == "8765"
+
+
+def test_a_port_out_of_range_is_refused_without_starting_a_server(capsys):
+    from argparse import Namespace
+
+    from dashboards.serve import main_dashboard
+
+    assert main_dashboard(Namespace(port=70000, host="127.0.0.1")) == 2
+    assert "--port must be from 1 to 65535" in capsys.readouterr().err

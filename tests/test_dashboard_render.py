@@ -1,0 +1,234 @@
+"""The dashboard rendered without a browser (``solara.render``): the widgets are driven as a click would."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import ipyvuetify as v
+import ipywidgets
+import pytest
+import solara
+
+from dashboards.app import Page
+from dashboards.browse import Browse
+from dashboards.results import FOLDER_VARIABLE
+from model import Scenario, simulate
+
+
+def widgets(root) -> Iterator[ipywidgets.Widget]:
+    """Every widget under ``root`` in page order (reacton's finder stops at the first match)."""
+    if isinstance(root, ipywidgets.Widget):
+        yield root
+        for slot in getattr(root, "v_slots", None) or []:
+            yield from widgets(slot.get("children") or [])
+        yield from widgets(getattr(root, "children", None) or [])
+    elif isinstance(root, (list, tuple)):
+        for child in root:
+            yield from widgets(child)
+
+
+def with_class(root, token: str, kind: type = ipywidgets.Widget) -> list:
+    return [
+        w for w in widgets(root) if isinstance(w, kind) and token in (getattr(w, "class_", "") or "").split()
+    ]
+
+
+def one(root, token: str, kind: type = ipywidgets.Widget):
+    found = with_class(root, token, kind)
+    assert len(found) == 1, f"{len(found)} widgets with class {token!r}"
+    return found[0]
+
+
+def text(widget) -> str:
+    return "".join(c for c in widget.children if isinstance(c, str))
+
+
+def button(root, label: str) -> v.Btn:
+    (found,) = [w for w in widgets(root) if isinstance(w, v.Btn) and label in w.children]
+    return found
+
+
+def html(root, token: str) -> str:
+    """The HTML (or SVG) of the HTML widgets with class ``token``, one after the other."""
+    found = [
+        w for w in widgets(root) if token in (getattr(w, "attributes", None) or {}).get("class", "").split()
+    ]
+    assert found, f"no HTML widget with class {token!r}"
+    return "".join(w.unsafe_innerHTML for w in found)
+
+
+def slider(root, key: str) -> v.Slider:
+    (found,) = [
+        w for w in widgets(one(root, f"parameter-{key.replace('.', '-')}")) if isinstance(w, v.Slider)
+    ]
+    return found
+
+
+def typed(field: v.TextField, value: str) -> None:
+    """Type into a text field and press Enter."""
+    field.v_model = value
+    field.fire_event("keyup.enter", None)
+
+
+def residents_in_picture(root) -> int:
+    """How many residents the running model has, as the network picture's caption says."""
+    match = re.search(
+        r"of (\d+) residents", " ".join(text(w) for w in widgets(root) if isinstance(w, v.Html))
+    )
+    assert match
+    return int(match.group(1))
+
+
+@pytest.fixture
+def dashboard():
+    box, rc = solara.render(Page(), handle_error=False)
+    yield box
+    rc.close()
+
+
+def explore(box):
+    return one(box, "explore")
+
+
+def month(view) -> str:
+    return text(one(view, "month-counter"))
+
+
+def test_the_page_shows_month_zero_and_every_progress_marker(dashboard):
+    view = explore(dashboard)
+    assert month(view) == "Month 0 of 120"
+    rows = html(view, "indicators")
+    assert "Sense that radical change is needed" in rows and "Lay and community knowledge used" in rows
+    assert "<svg" in html(view, "radar") and "<svg" in html(view, "network")
+
+
+def test_step_advances_the_month_and_redraws_the_charts(dashboard):
+    view = explore(dashboard)
+    lines = html(view, "marker-lines")
+    button(view, "Step").click()
+    assert month(view) == "Month 1 of 120"
+    assert html(view, "marker-lines") != lines
+
+
+def test_reset_starts_again_from_month_zero(dashboard):
+    view = explore(dashboard)
+    for _ in range(3):
+        button(view, "Step").click()
+    assert month(view) == "Month 3 of 120"
+    button(view, "Reset").click()
+    assert month(view) == "Month 0 of 120"
+
+
+def test_a_slider_change_applies_at_reset(dashboard):
+    view = explore(dashboard)
+    slider(view, "population.residents").v_model = 400
+    assert residents_in_picture(view) == 1000  # not yet: the running model is untouched
+    assert any("press Reset" in text(w) for w in widgets(view) if isinstance(w, v.Html))
+    button(view, "Reset").click()
+    assert residents_in_picture(view) == 400
+    assert not any("press Reset" in text(w) for w in widgets(view) if isinstance(w, v.Html))
+
+
+def test_switching_design_and_theory_loads_their_settings(dashboard):
+    view = explore(dashboard)
+    design, theory = [w for w in widgets(view) if isinstance(w, v.Select)]
+    design.v_model = "Top-down consultation"
+    theory.v_model = "Coalition building"
+    top_down = Scenario.build({"design": {"kind": "top_down_consultation"}})
+    assert slider(view, "design.facilitation").v_model == top_down.design.facilitation
+    assert any(
+        text(w).startswith("The council designs a plan") for w in widgets(view) if isinstance(w, v.Html)
+    )
+    button(view, "Reset").click()
+    assert text(one(view, "running")).startswith("Running: Top-down consultation, coalition building")
+
+
+def test_a_seed_that_is_not_a_number_is_named_and_leaves_the_run_alone(dashboard):
+    view = explore(dashboard)
+    button(view, "Step").click()
+    seed = one(view, "seed-field", v.TextField)
+    typed(seed, "forty-two")
+    assert seed.error and "whole number" in " ".join(seed.messages)
+    button(view, "Reset").click()
+    assert month(view) == "Month 1 of 120"  # the running model is untouched
+    assert any("cannot work together" in text(w) for w in widgets(view) if isinstance(w, v.Html))
+    typed(seed, "7")
+    assert not seed.error
+    button(view, "Reset").click()
+    assert text(one(view, "running")).endswith("seed 7") and month(view) == "Month 0 of 120"
+
+
+def test_an_impossible_combination_is_named_next_to_the_field(dashboard):
+    view = explore(dashboard)
+    typed(one(one(view, "parameter-population-residents"), "slider-typed", v.TextField), "20")
+    participants = one(view, "parameter-design-participants")
+    problems = [text(w) for w in with_class(participants, "field-problem")]
+    assert problems and "More participants than residents" in problems[0]
+    button(view, "Reset").click()
+    assert residents_in_picture(view) == 1000
+
+
+def test_play_runs_on_its_own_and_pause_stops_it(dashboard):
+    view = explore(dashboard)
+    button(view, "max").click()
+    button(view, "Play").click()
+    deadline = time.time() + 20
+    while month(view) == "Month 0 of 120" and time.time() < deadline:
+        time.sleep(0.05)
+    button(view, "Pause").click()
+    time.sleep(0.3)
+    stopped = month(view)
+    time.sleep(0.5)
+    assert stopped == month(view) != "Month 0 of 120"
+
+
+KINDS = ("top_down_consultation", "action_research_cooperative")
+
+
+def test_compare_steps_both_set_ups_from_the_same_seed(dashboard):
+    tabs = next(w for w in widgets(dashboard) if isinstance(w, v.Tabs))
+    tabs.v_model = 1
+    view = one(dashboard, "compare")
+    assert month(view) == "Month 0 of 120"
+    for _ in range(2):
+        button(view, "Step").click()
+    assert month(view) == "Month 2 of 120"
+    running = text(one(view, "running"))
+    assert "A: Top-down consultation" in running and "B: Action research cooperative" in running
+    assert "keeps" in text(one(view, "verdict"))
+    a, b = (simulate(Scenario.build({"design": {"kind": kind}}), steps=2)[-1] for kind in KINDS)
+    rows = html(view, "indicators")
+    for name in ("structure", "consensus_displacement", "procedural_justice", "transaction_costs"):
+        shown = re.search(rf'indicator-{name}".*?indicator-value">([^<]*)<', rows).group(1)
+        assert shown == f"{a[name]:.2f} vs {b[name]:.2f}", name
+
+
+def test_stored_results_can_be_browsed(tmp_path, monkeypatch):
+    from experiments.store import Store
+
+    folder = tmp_path / "results"
+    folder.mkdir()
+    scenario = Scenario.build({"population": {"residents": 200}})
+    Store(folder / "sweep.db").record_run(
+        experiment="demo",
+        run_key="run-1",
+        scenario=scenario.name,
+        params=scenario.flat(),
+        seed=1,
+        code_version="test",
+        status="done",
+        rows=simulate(scenario, steps=3),
+    )
+    monkeypatch.setenv(FOLDER_VARIABLE, str(folder))
+    box, rc = solara.render(Browse(), handle_error=False)
+    try:
+        run_select = next(w for w in widgets(box) if isinstance(w, v.Select) and w.label.startswith("Run"))
+        run_select.v_model = run_select.items[0]
+        assert "<svg" in html(box, "stored-markers")
+        name = one(box, "results-name", v.TextField)
+        typed(name, "../../etc/passwd")
+        assert name.error and "Only files inside" in " ".join(name.messages)
+    finally:
+        rc.close()
