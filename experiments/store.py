@@ -83,8 +83,7 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        if not self.path.exists() and self.path.parent.is_dir() is False and self.path.parent != Path(''):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # `--db results/new.db` on a fresh clone
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a directory, not a results database")
         try:

@@ -18,7 +18,7 @@ from model.metrics import OUTPUTS, baseline, measure, remember
 from model.network import add_edges, adjacency
 from model.restructuring import LEVERS, restructure
 from model.scenario import PARAMETERS, Problem, Scenario, ScenarioError
-from model.world import GROUP, RESIDENT, build_people, build_ties, district_needs
+from model.world import build_people, build_ties, district_needs
 
 
 class GovernanceModel(mesa.Model):
@@ -275,13 +275,6 @@ class GovernanceModel(mesa.Model):
         for attr in ("view", "salience"):
             sums = np.bincount(g, weights=getattr(p, attr)[members], minlength=self.n_groups)
             getattr(p, attr)[p.first_group + has] = sums[has] / counts[has]
-
-    def participants(self, kind: int = RESIDENT) -> np.ndarray:
-        """Indices of this month's participants of one kind."""
-        return self.meeting[self.people.kind[self.meeting] == kind]
-
-    def groups(self) -> np.ndarray:
-        return np.flatnonzero(self.people.kind == GROUP)
 
 
 def _reporter(name: str):
