@@ -435,7 +435,7 @@ class Problem:
     allowed: str | None = None
 
     def render(self, source: str) -> str:
-        text = f"{source}: {self.key}: {self.message}"
+        text = f"{_printable(source)}: {_printable(self.key)}: {_printable(self.message)}"
         details = []
         if self.got is not None:
             details.append(f"got {_show(self.got)}")
@@ -454,6 +454,12 @@ class ScenarioError(ValueError):
 
     def lines(self) -> list[str]:
         return [p.render(self.source) for p in self.problems]
+
+
+def _printable(text: str) -> str:
+    """Text as it is if printable, else with its control characters escaped, so a message stays one line."""
+    text = str(text)
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def _show(value: Any) -> str:
