@@ -204,8 +204,9 @@ class GovernanceModel(mesa.Model):
         chance = np.minimum(1.0, s.network.tie_formation * (1 + s.theory.bridging_boost * cross))
         new = pairs[self.rng.random(len(pairs)) < chance]
         if len(new):
-            self.edges = add_edges(self.edges, new)
-            self.adjacency = adjacency(self.edges, self.people.n)
+            self.edges, fresh = add_edges(self.edges, new)
+            if len(fresh):  # the CSR grows by the fresh ties (a sum is linear; a rebuild sorts every tie)
+                self.adjacency = self.adjacency + adjacency(fresh, self.people.n)
 
     def restructure(self, outcome: Outcome) -> None:
         """The theory of change moves the governance structure (:mod:`model.restructuring`)."""

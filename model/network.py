@@ -46,18 +46,19 @@ def unique_edges(edges: np.ndarray) -> np.ndarray:
     return np.column_stack([codes // width, codes % width])
 
 
-def add_edges(edges: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """``edges`` (as :func:`unique_edges` returns them) with the ``new`` ties that are not there yet."""
+def add_edges(edges: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``edges`` (as :func:`unique_edges` returns them) with the ``new`` ties that are not there yet;
+    returns the merged list and those fresh ties."""
     new = unique_edges(new)
     if len(new) == 0:
-        return edges
+        return edges, new
     width = int(max(edges.max(initial=0), new.max())) + 1
     codes = edges[:, 0] * width + edges[:, 1]
     fresh = new[:, 0] * width + new[:, 1]
     at = np.searchsorted(codes, fresh)
     present = (at < len(codes)) & (codes[np.minimum(at, len(codes) - 1)] == fresh)
     merged = np.insert(codes, at[~present], fresh[~present])
-    return np.column_stack([merged // width, merged % width])
+    return np.column_stack([merged // width, merged % width]), new[~present]
 
 
 def adjacency(edges: np.ndarray, n: int) -> sparse.csr_array:
@@ -105,8 +106,12 @@ def betweenness(edges: np.ndarray, nodes: np.ndarray, samples: int, rng: np.rand
 
     Brandes' (2001) accumulation run from ``samples`` random pivots at once (the Brandes & Pich 2007
     estimate; all nodes when ``samples >= len(nodes)``, which is exact), vectorised as breadth-first
-    search by sparse matrix products, one column per pivot. Returns one value per entry of ``nodes``,
-    unnormalised: ratios (and so a Gini) are what the outputs use.
+    search by sparse matrix products, one column per pivot: the forward pass counts shortest paths
+    (sigma) level by level and records each node's depth from each pivot; the backward pass accumulates
+    dependencies from the deepest level up. Returns one value per entry of ``nodes``, unnormalised:
+    ratios (and so a Gini) are what the outputs use. The n x k work arrays are float32 (path counts and
+    dependencies to about 7 significant digits, ample for a Gini), which halves the memory traffic that
+    bounds this loop.
     """
     n = len(nodes)
     if n < 3:
@@ -115,25 +120,40 @@ def betweenness(edges: np.ndarray, nodes: np.ndarray, samples: int, rng: np.rand
     position[nodes] = np.arange(n)
     e = position[edges]
     e = e[(e[:, 0] >= 0) & (e[:, 1] >= 0)]
-    adj = adjacency(e, n)
+    adj = adjacency(e, n).astype(np.float32)
     pivots = np.arange(n) if samples >= n else rng.choice(n, size=samples, replace=False)
     k = len(pivots)
     cols = np.arange(k)
-    sigma = np.zeros((n, k))
+    sigma = np.zeros((n, k), dtype=np.float32)
     sigma[pivots, cols] = 1.0
-    seen = sigma > 0
-    levels = [seen.copy()]
+    depth = np.full((n, k), -1, dtype=np.int32)
+    depth[pivots, cols] = 0
+    frontier = sigma.copy()  # shortest-path counts of the nodes at the current depth, 0 elsewhere
+    deepest = 0
     while True:
-        reach = adj @ (sigma * levels[-1])
-        new = (reach > 0) & ~seen
+        reach = adj @ frontier
+        new = reach > 0
+        new &= depth < 0
         if not new.any():
             break
-        sigma[new] = reach[new]
-        seen |= new
-        levels.append(new)
-    delta = np.zeros((n, k))
-    for depth in range(len(levels) - 1, 0, -1):
-        coef = np.where(levels[depth], (1.0 + delta) / np.where(sigma > 0, sigma, 1.0), 0.0)
-        delta += levels[depth - 1] * sigma * (adj @ coef)
+        deepest += 1
+        np.copyto(depth, deepest, where=new)
+        np.multiply(reach, new, out=frontier)
+        sigma += frontier
+    inverse = np.zeros_like(sigma)
+    np.divide(1.0, sigma, out=inverse, where=sigma > 0)
+    delta = np.zeros_like(sigma)
+    coef = np.empty_like(sigma)
+    below = depth == deepest
+    for level in range(deepest, 0, -1):
+        above = depth == level - 1
+        np.add(delta, 1.0, out=coef)  # (1 + delta_w) / sigma_w on the level below, 0 elsewhere
+        coef *= inverse
+        coef *= below
+        back = adj @ coef
+        back *= sigma
+        back *= above
+        delta += back
+        below = above
     delta[pivots, cols] = 0.0
-    return delta.sum(axis=1)
+    return delta.sum(axis=1, dtype=np.float64)

@@ -10,7 +10,7 @@ from model.convening import stratified, top_k, voice_weights
 from model.decisions import _clusters, decide
 from model.initiatives import status_quo_allocation
 from model.knowledge import mention_probabilities
-from model.network import add_edges, homophilous_small_world, unique_edges
+from model.network import add_edges, adjacency, homophilous_small_world, unique_edges
 from model.world import ACADEMIC, GROUP, OFFICIAL, RESIDENT
 
 TINY = {
@@ -260,16 +260,20 @@ def test_new_ties_form_only_among_co_participants():
     m.people.taking_part[:] = False
     m.people.taking_part[:6] = True
     m.meeting = np.arange(6)
-    m.rewire()
+    for _ in range(10):  # the same six meet again: later pairings repeat ties that already exist
+        m.rewire()
     new = {tuple(e) for e in m.edges.tolist()} - before
     assert new and all(i < 6 and j < 6 for i, j in new)
     assert m.adjacency.sum() == 2 * len(m.edges)
+    rebuilt = adjacency(m.edges, m.people.n)  # the grown CSR is the one a rebuild gives, entry for entry
+    assert (m.adjacency != rebuilt).nnz == 0 and m.adjacency.has_canonical_format
 
 
 def test_network_helpers():
     e = unique_edges(np.array([[1, 0], [0, 1], [2, 2], [3, 1]]))
     assert e.tolist() == [[0, 1], [1, 3]]
-    assert add_edges(e, np.array([[1, 0], [2, 3]])).tolist() == [[0, 1], [1, 3], [2, 3]]
+    merged, fresh = add_edges(e, np.array([[1, 0], [2, 3]]))
+    assert merged.tolist() == [[0, 1], [1, 3], [2, 3]] and fresh.tolist() == [[2, 3]]
     rng = np.random.default_rng(0)
     strata = np.repeat(np.arange(4), 50)
     ring = homophilous_small_world(strata, 4, 1.0, 0.0, rng)

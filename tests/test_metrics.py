@@ -60,7 +60,8 @@ def test_betweenness_matches_networkx_and_a_star_concentrates_it():
     edges = np.array(g.edges())
     ours = betweenness(edges, np.arange(40), 10_000, np.random.default_rng(0))
     ref = nx.betweenness_centrality(g, normalized=False)
-    assert ours / 2 == pytest.approx(np.array([ref[i] for i in range(40)]), abs=1e-9)
+    # float32 work arrays: equal to about seven significant digits
+    assert ours / 2 == pytest.approx(np.array([ref[i] for i in range(40)]), rel=1e-5, abs=1e-4)
     star = np.array([[0, i] for i in range(1, 11)])
     bc = betweenness(star, np.arange(11), 10_000, np.random.default_rng(0))
     assert gini(bc) == pytest.approx(10 / 11)  # all brokerage with the hub
