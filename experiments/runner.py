@@ -294,9 +294,13 @@ class LocalPool:
 def _dask(scheduler: str, workers: int, stack: ExitStack) -> tuple[Executor, int]:
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
+        # Dask's statistical profiler samples every worker thread's stack every 10 ms under the GIL; no
+        # one reads it here (no dashboard), and it slowed each run by about a tenth (README, Performance)
+        stack.enter_context(dask.config.set({"distributed.worker.profile.enabled": False}))
         cluster = stack.enter_context(
             LocalCluster(
                 n_workers=workers,

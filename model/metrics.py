@@ -209,8 +209,11 @@ def measure(m) -> dict[str, float]:
     capability = float(p.skill[res].mean())
     out["capacity_networks"] = ((ei + 1) / 2 + reach + capability) / 3
 
-    known = p.knows.mean(axis=1)
-    symmetry = min(1.0, float(known[res].mean() / max(known[officials].mean(), 1e-9)))
+    # share of items held, per head: residents are rows [0, r), officials the next n_officials rows
+    items = p.knows.shape[1]
+    known_r = np.count_nonzero(p.knows[:r]) / max(r * items, 1)
+    known_o = np.count_nonzero(p.knows[r : r + m.n_officials]) / max(m.n_officials * items, 1)
+    symmetry = min(1.0, known_r / max(known_o, 1e-9))
     out["transparency"] = 0.5 * mem.published + 0.5 * symmetry
 
     st = m.structure
