@@ -344,3 +344,18 @@ def test_a_port_out_of_range_is_refused_without_starting_a_server(capsys):
 
     assert main_dashboard(Namespace(port=70000, host="127.0.0.1")) == 2
     assert "--port must be from 1 to 65535" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("given", "bound"), [([], "127.0.0.1"), (["--host", "0.0.0.0"], "0.0.0.0")])
+def test_coprod_dashboard_binds_loopback_unless_host_says_otherwise(monkeypatch, capsys, given, bound):
+    """``coprod dashboard`` starts ``solara run --host 127.0.0.1``; only ``--host`` binds wider."""
+    import subprocess
+
+    from coprod.cli import main
+
+    started = []
+    monkeypatch.setattr(subprocess, "call", lambda line: started.append(line) or 0)
+    assert main(["dashboard", "--port", "8765", *given]) == 0
+    (line,) = started
+    assert line[line.index("--host") + 1] == bound and line[line.index("--port") + 1] == "8765"
+    assert f"http://{bound}:8765/" in capsys.readouterr().out

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,18 +65,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def dashboard_url(tmp_path_factory):
-    """``coprod dashboard`` on a free port, with an empty results folder of its own; stopped at the end."""
-    folder = tmp_path_factory.mktemp("dashboard")
-    (folder / "results").mkdir()
+@contextmanager
+def serving(folder: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen, Path]]:
+    """``coprod dashboard`` on a free port in its own process group, with an empty results folder under
+    ``folder`` and ``env`` added to the environment: (address, server process, log file); stopped after."""
+    (folder / "results").mkdir(exist_ok=True)
     port = _free_port()
     log_path = folder / "server.log"
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "coprod.cli", "dashboard", "--port", str(port)],
             cwd=ROOT,
-            env={**os.environ, "COPROD_RESULTS_DIR": str(folder / "results")},
+            env={**os.environ, "COPROD_RESULTS_DIR": str(folder / "results"), **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: solara runs as a child of coprod
@@ -92,7 +94,7 @@ def dashboard_url(tmp_path_factory):
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the dashboard did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.3)
-        yield url
+        yield url, server, log_path
     finally:
         try:
             os.killpg(server.pid, signal.SIGTERM)
@@ -100,6 +102,13 @@ def dashboard_url(tmp_path_factory):
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(tmp_path_factory):
+    """``coprod dashboard`` on a free port, with an empty results folder of its own; stopped at the end."""
+    with serving(tmp_path_factory.mktemp("dashboard")) as (url, _, _):
+        yield url
 
 
 class Dashboard:
