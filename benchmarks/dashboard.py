@@ -1,34 +1,265 @@
-"""(e) Dashboard steps per second while playing, in a browser: a placeholder that reads another's figures.
+"""(e) Dashboard months (steps) per second while playing at speed "max", in a real browser.
 
-The dashboard's author measures this in the browser; their figures go in ``benchmarks/results/dashboard.json``
-and are carried into ``latest.json`` and the table when the file is there. Expected shape (any extra keys
-are kept)::
+Starts ``coprod dashboard`` on a free loopback port (its own process group, stopped at the end), opens it
+in Debian's chromium through Playwright (the flags of ``tests/browser/conftest.py``), and for 1,000 and
+5,000 residents sets ``run.steps`` to 1,200, presses Reset, picks the speed "max" and Play. After a short
+settling time the month counter is read at the moment it changes, again at the first change after the
+window, and the rate is months over seconds between those two changes (the counter is redrawn at most ten
+times a second, so reading it at its changes removes that rounding). The same set-up is then stepped
+headless in this process (``GovernanceModel.step`` in a loop, the same settling time and window) and the
+ratio browser / headless is taken within each repeat. Sizes and the two ways alternate from repeat to
+repeat; figures are medians.
 
-    {"rows": [{"residents": 1000, "steps_per_second": 12.5, "repeats": 5}, ...],
-     "machine": "...", "load_average": [...], "method": "..."}
+Without chromium (or Playwright) the section says so and the other parts go on.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
-from benchmarks.common import Section
+from benchmarks.common import ROOT, Section, interleave, median, say, spread
 
-SOURCE = "benchmarks/results/dashboard.json"
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [  # as tests/browser/conftest.py (see docs: PLATFORM "Real browser tests")
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+RESIDENTS = (1_000, 5_000)
+HORIZON = 1_200
+SETTLE_SECONDS = 0.5
+# windows short enough that 250 months/s (1,000 residents here, unloaded) stays within the 1,200 months
+WINDOW_SECONDS = {"quick": 2.0, "default": 3.0, "full": 3.5}
+REPEATS = {"quick": 2, "default": 3, "full": 7}
+SERVER_START_SECONDS = 90
+WAIT_MS = 60_000
+WAYS = ("browser", "headless")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Server:
+    """``coprod dashboard`` on a free port, with an empty results folder, in its own process group."""
+
+    def __init__(self, folder: Path):
+        (folder / "results").mkdir()
+        self.log = folder / "server.log"
+        port = _free_port()
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "coprod.cli", "dashboard", "--port", str(port)],
+                cwd=ROOT,
+                env={**os.environ, "COPROD_RESULTS_DIR": str(folder / "results")},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the dashboard did not start: {self.log.read_text()[-2000:]}")
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=15)
+
+
+class _Page:
+    """The explore view, with the moves the measurement makes."""
+
+    def __init__(self, page, url: str):
+        from playwright.sync_api import expect
+
+        self.page, self.expect = page, expect
+        page.goto(url)
+        expect(self._counter()).to_have_text("Month 0 of 120", timeout=WAIT_MS)
+        self._type("run.steps", str(HORIZON))
+
+    def _view(self):
+        return self.page.locator(".explore")
+
+    def _counter(self):
+        return self._view().locator(".month-counter")
+
+    def _type(self, key: str, value: str) -> None:
+        box = self._view().locator(f".parameter-{key.replace('.', '-')} .slider-typed input")
+        box.fill(value)
+        box.press("Enter")
+
+    def press(self, label: str) -> None:
+        self._view().get_by_role("button", name=label, exact=True).click()
+
+    def reset_to(self, residents: int) -> None:
+        self._type("population.residents", str(residents))
+        self.press("Reset")
+        caption = self._view().locator(".card-network")
+        self.expect(caption).to_contain_text(f"of {residents} residents", timeout=WAIT_MS)
+        self.expect(self._counter()).to_have_text(f"Month 0 of {HORIZON}", timeout=WAIT_MS)
+
+    def month(self) -> int:
+        return int(re.search(r"Month (\d+) of", self._counter().inner_text()).group(1))
+
+    def next_change(self, limit: float = 10.0) -> tuple[int, float]:
+        """(month, time) at the next redraw of the month counter."""
+        before, began = self.month(), time.perf_counter()
+        while True:
+            now = self.month()
+            if now != before or time.perf_counter() - began > limit:
+                return now, time.perf_counter()
+            time.sleep(0.005)
+
+    def play_rate(self, window: float) -> tuple[float, int]:
+        """Months per second while playing at "max": (rate, the month the window ended at)."""
+        self.press("Play")
+        time.sleep(SETTLE_SECONDS)
+        first, start = self.next_change()
+        time.sleep(window)
+        last, end = self.next_change()
+        self.press("Pause")
+        self.expect(self._view().get_by_role("button", name="Play", exact=True)).to_be_visible()
+        return (last - first) / (end - start), last
+
+
+def _headless_rate(residents: int, window: float) -> float:
+    """Steps per second of the same set-up's model, stepped in this process."""
+    from dashboards.choices import Draft
+    from model import GovernanceModel
+
+    scenario = (
+        Draft()
+        .with_value("population.residents", residents)
+        .with_value("run.steps", HORIZON)
+        .check()
+        .scenario
+    )
+    model = GovernanceModel(scenario)
+    settle = time.perf_counter() + SETTLE_SECONDS
+    while time.perf_counter() < settle:
+        model.step()
+    done, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < window:
+        model.step()
+        done += 1
+    return done / elapsed
+
+
+def _missing() -> str | None:
+    if not CHROMIUM.exists():
+        return f"not measured: no chromium at {CHROMIUM} (apt-get install -y chromium chromium-driver)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as err:
+        return f"not measured: Playwright is not installed ({err})"
+    return None
 
 
 def run(mode: str, out_dir: Path) -> dict:
-    section = Section("dashboard", mode, 0)
-    path = out_dir / "dashboard.json"
-    if not path.exists():
-        return section.finish(
-            placeholder=True,
-            note=f"PLACEHOLDER: not measured by this suite; the dashboard author's figures go in {SOURCE}",
-            rows=[],
-        )
+    repeats, window = REPEATS[mode], WINDOW_SECONDS[mode]
+    section = Section("dashboard", mode, repeats)
+    method = (
+        f'speed "max", run.steps {HORIZON}, Reset before each repeat; {SETTLE_SECONDS} s to settle, then '
+        f"months counted between two redraws of the month counter {window:g} s apart; headless: the same "
+        "set-up's GovernanceModel stepped in the benchmark process, same settling time and window; sizes "
+        "and ways alternate from repeat to repeat"
+    )
+    if problem := _missing():
+        say(f"dashboard: {problem}")
+        return section.finish(skipped=problem, method=method, rows=[])
+
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    browser_rates: dict[int, list[float]] = {n: [] for n in RESIDENTS}
+    headless_rates: dict[int, list[float]] = {n: [] for n in RESIDENTS}
+    ratios: dict[int, list[float]] = {n: [] for n in RESIDENTS}
+    reached: dict[int, int] = dict.fromkeys(RESIDENTS, 0)
     try:
-        measured = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        return section.finish(placeholder=True, note=f"{SOURCE} could not be read: {err}", rows=[])
-    return section.finish(placeholder=False, source=SOURCE, measured=measured, rows=measured.get("rows", []))
+        with tempfile.TemporaryDirectory(prefix="coprod-bench-dashboard-") as folder:
+            server = _Server(Path(folder))
+            try:
+                with sync_playwright() as playwright:
+                    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+                    try:
+                        context = browser.new_context(viewport={"width": 1500, "height": 1100})
+                        page = _Page(context.new_page(), server.url)
+                        page.press("max")
+                        version = browser.version
+                        for r in range(repeats):
+                            for n in interleave(RESIDENTS, r):
+                                rate = {}
+                                for way in interleave(WAYS, r):
+                                    if way == "browser":
+                                        page.reset_to(n)
+                                        rate[way], last = page.play_rate(window)
+                                        reached[n] = max(reached[n], last)
+                                    else:
+                                        rate[way] = _headless_rate(n, window)
+                                browser_rates[n].append(rate["browser"])
+                                headless_rates[n].append(rate["headless"])
+                                ratios[n].append(rate["browser"] / rate["headless"])
+                                say(
+                                    f"dashboard: {n:,} residents, repeat {r + 1}: browser "
+                                    f"{rate['browser']:.1f} months/s, headless {rate['headless']:.1f} steps/s"
+                                )
+                    finally:
+                        browser.close()
+            finally:
+                server.stop()
+            log = server.log.read_text(errors="replace")
+    except (PlaywrightError, RuntimeError, OSError) as err:
+        note = f"not measured: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+        say(f"dashboard: {note}")
+        return section.finish(skipped=note, method=method, rows=[])
+
+    rows = [
+        {
+            "residents": n,
+            "steps_per_second": round(median(browser_rates[n]), 1),
+            "steps_per_second_spread": [round(v, 1) for v in spread(browser_rates[n])],
+            "headless_steps_per_second": round(median(headless_rates[n]), 1),
+            "browser_over_headless": round(median(ratios[n]), 3),
+            "repeats": repeats,
+            "last_month_reached": reached[n],
+            "horizon_reached": reached[n] >= HORIZON,  # then the window was cut short: the rate is low
+        }
+        for n in RESIDENTS
+    ]
+    return section.finish(
+        method=method,
+        browser=f"chromium {version} ({CHROMIUM}), headless, through Playwright",
+        window_seconds=window,
+        server_errors="Traceback" in log,
+        rows=rows,
+    )

@@ -112,7 +112,9 @@ def targets(results: dict) -> list[dict]:
     out.append(
         {
             "target": "Dashboard >= 10 steps/s with 1,000 residents while playing (browser)",
-            "figure": f"{sps:.1f} steps/s" if sps is not None else "placeholder: see dashboard.json",
+            "figure": f"{sps:.1f} steps/s (headless {d['headless_steps_per_second']:.1f})"
+            if sps is not None and "headless_steps_per_second" in d
+            else (f"{sps:.1f} steps/s" if sps is not None else (dash or {}).get("skipped", "")),
             "status": _judge(None if sps is None else sps >= 10),
         }
     )
@@ -258,19 +260,27 @@ def markdown(results: dict) -> str:
 
     if dash := results.get("dashboard"):
         lines += ["## (e) Dashboard steps per second while playing (browser)", ""]
-        if dash.get("placeholder"):
-            lines += [dash["note"], ""]
+        if dash.get("skipped") or dash.get("placeholder"):
+            lines += [dash.get("skipped") or dash.get("note", ""), ""]
         else:
+            lines += [_conditions(dash), "", f"{dash['browser']}: {dash['method']}.", ""]
             lines += [
-                f"From `{dash['source']}`.",
-                "",
-                "| Residents | Steps/s | Repeats |",
-                "|---:|---:|---:|",
+                "| Residents | Browser months/s (median; min-max) | Headless steps/s | Browser / headless "
+                "| Repeats |",
+                "|---:|---:|---:|---:|---:|",
             ]
             for r in dash["rows"]:
+                low, high = r["steps_per_second_spread"]
                 lines.append(
-                    f"| {r.get('residents', '')} | {r.get('steps_per_second', '')} | {r.get('repeats', '')} |"
+                    f"| {r['residents']:,} | {r['steps_per_second']:.1f} ({low:.1f}-{high:.1f}) | "
+                    f"{r['headless_steps_per_second']:.1f} | {r['browser_over_headless']:.2f} | "
+                    f"{r['repeats']} |"
                 )
+            cut = [f"{r['residents']:,}" for r in dash["rows"] if r.get("horizon_reached")]
+            if cut:
+                lines += ["", f"The run reached its last month within a window at {', '.join(cut)} residents"]
+            if dash.get("server_errors"):
+                lines += ["", "The server's log had a traceback during the measurement."]
             lines.append("")
 
     if prof := results.get("profile"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -131,22 +130,15 @@ def test_an_invalid_seed_shows_a_message_and_leaves_the_run_alone(dashboard: Das
     assert "Traceback" not in dashboard.page.locator("body").inner_text()
 
 
-@pytest.mark.parametrize("residents", [1000, 5000])
-def test_play_is_smooth(dashboard: Dashboard, residents, record_property):
-    """At least ten months a second while playing as fast as it goes (the page aims at ten)."""
-    dashboard.type_into("run.steps", "1200")
-    dashboard.type_into("population.residents", str(residents))
-    dashboard.press("Reset")
-    expect(dashboard.view().locator(".card-network")).to_contain_text(f"of {residents} residents")
-    expect(dashboard.view().locator(".month-counter")).to_have_text("Month 0 of 1200")
-    dashboard.press("max")
+def test_play_advances_the_month_and_pause_stops_it(dashboard: Dashboard):
+    """That Play plays and Pause stops; how fast it plays is measured by ``benchmarks/dashboard.py``."""
+    dashboard.press("20")
     dashboard.press("Play")
-    dashboard.page.wait_for_timeout(500)
-    start, began = dashboard.month(), time.monotonic()
-    dashboard.page.wait_for_timeout(3000)
-    months, seconds = dashboard.month() - start, time.monotonic() - began
+    counter = dashboard.view().locator(".month-counter")
+    expect(counter).to_have_text(re.compile(r"^Month ([3-9]|\d\d+) of 120"))
     dashboard.press("Pause")
-    rate = months / seconds
-    record_property("months_per_second", round(rate, 1))
-    print(f"\n{residents} residents: {rate:.1f} months a second in the browser")
-    assert rate >= 10, f"{rate:.1f} months a second at {residents} residents"
+    expect(dashboard.view().get_by_role("button", name="Play", exact=True)).to_be_visible()
+    dashboard.page.wait_for_timeout(500)  # the loop's last redraw after it stopped
+    stopped = dashboard.month()
+    dashboard.page.wait_for_timeout(1500)  # 30 months at this speed, had it not stopped
+    assert dashboard.month() == stopped < 120
