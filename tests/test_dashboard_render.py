@@ -232,3 +232,39 @@ def test_stored_results_can_be_browsed(tmp_path, monkeypatch):
         assert name.error and "Only files inside" in " ".join(name.messages)
     finally:
         rc.close()
+
+
+def _stored_run(path) -> None:
+    from experiments.store import Store
+
+    scenario = Scenario.build({"population": {"residents": 200}})
+    Store(path).record_run(
+        experiment="demo",
+        run_key="run-1",
+        scenario=scenario.name,
+        params=scenario.flat(),
+        seed=1,
+        code_version="test",
+        status="done",
+        rows=simulate(scenario, steps=2),
+    )
+
+
+@pytest.mark.parametrize("name", ["../outside.db", "sub/../../outside.db", "{outside}", "link.db"])
+def test_a_name_typed_on_the_browse_page_that_leaves_the_folder_opens_nothing(tmp_path, monkeypatch, name):
+    """A real results file just outside the folder, reached by ``..``, an absolute path or a link inside
+    pointing out: the page names the folder it keeps to and lists no run."""
+    folder = tmp_path / "results"
+    (folder / "sub").mkdir(parents=True)
+    outside = tmp_path / "outside.db"
+    _stored_run(outside)
+    (folder / "link.db").symlink_to(outside)
+    monkeypatch.setenv(FOLDER_VARIABLE, str(folder))
+    box, rc = solara.render(Browse(), handle_error=False)
+    try:
+        field = one(box, "results-name", v.TextField)
+        typed(field, name.format(outside=outside))
+        assert field.error and f"Only files inside {folder.resolve()}" in " ".join(field.messages)
+        assert not [w for w in widgets(box) if isinstance(w, v.Select) and w.label.startswith("Run")]
+    finally:
+        rc.close()

@@ -39,7 +39,7 @@ SESSIONS = 10
 CULL_TIMEOUT = "2s"  # Solara's default is 24h
 STEP_BUDGET_MS = 30_000  # any one wait on one page (a page load included)
 RELEASE_SECONDS = 30  # for the server to drop ten closed sessions
-OVERALL_SECONDS = 170  # the whole test, warm-up and two rounds
+OVERALL_SECONDS = 240  # the whole test, warm-up and two rounds (70-120 s on 2 busy cores)
 REUSE_SHARE = 0.5  # the second round's peak over the first's, as a share of the first round's growth
 SHOWN = tuple(name for _, _, names in SECTIONS for name in names)
 MIB = 2**20
@@ -69,8 +69,9 @@ class Server:
             if time.monotonic() - began > RELEASE_SECONDS:
                 pytest.fail(f"the server still holds sessions {RELEASE_SECONDS} s after they closed: {now}")
             time.sleep(0.5)
+        waited = time.monotonic() - began
         time.sleep(2)  # Solara collects the closed kernels' garbage a second after they close
-        return time.monotonic() - began
+        return waited
 
 
 @pytest.fixture(scope="module")
