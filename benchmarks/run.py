@@ -2,11 +2,12 @@
 
 ``python -m benchmarks.run [--quick | --full] [--only NAME ...]``
 
-- default (about 9 minutes on 2 busy cores, most of it the compare-designs sweep): every part;
+- default (about 10 minutes on 2 cores, most of it the compare-designs sweep): every part;
 - ``--quick`` (about 1 minute): 10^3 and 10^4 only, fewer repeats, the smoke sweep once, 24 steps for memory;
 - ``--full`` (about 30 minutes): more repeats, every sweep configuration three times at both sizes.
 
-Parts: kernel (a), step (b), sweep (c), memory (d), dashboard (e, read from ``dashboard.json``), profile.
+Parts: kernel (a), step (b), sweep (c), memory (d), dashboard (e, the page in chromium against the same
+model stepped headless), profile.
 With ``--only``, the other parts' figures already in ``latest.json`` are kept, each with its own date,
 mode and conditions.
 """
