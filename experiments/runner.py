@@ -298,8 +298,8 @@ def _dask(scheduler: str, workers: int, stack: ExitStack) -> tuple[Executor, int
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
-        # Dask's statistical profiler samples every worker thread's stack every 10 ms under the GIL; no
-        # one reads it here (no dashboard), and it slowed each run by about a tenth (README, Performance)
+        # Dask's statistical profiler samples every worker thread's stack every 10 ms under the GIL, and no
+        # one reads it here (no dashboard): CPU the runs need on a small machine
         stack.enter_context(dask.config.set({"distributed.worker.profile.enabled": False}))
         cluster = stack.enter_context(
             LocalCluster(
