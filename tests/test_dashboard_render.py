@@ -206,21 +206,9 @@ def test_compare_steps_both_set_ups_from_the_same_seed(dashboard):
 
 
 def test_stored_results_can_be_browsed(tmp_path, monkeypatch):
-    from experiments.store import Store
-
     folder = tmp_path / "results"
     folder.mkdir()
-    scenario = Scenario.build({"population": {"residents": 200}})
-    Store(folder / "sweep.db").record_run(
-        experiment="demo",
-        run_key="run-1",
-        scenario=scenario.name,
-        params=scenario.flat(),
-        seed=1,
-        code_version="test",
-        status="done",
-        rows=simulate(scenario, steps=3),
-    )
+    _stored_run(folder / "sweep.db", steps=3)
     monkeypatch.setenv(FOLDER_VARIABLE, str(folder))
     box, rc = solara.render(Browse(), handle_error=False)
     try:
@@ -234,7 +222,8 @@ def test_stored_results_can_be_browsed(tmp_path, monkeypatch):
         rc.close()
 
 
-def _stored_run(path) -> None:
+def _stored_run(path, steps: int = 2) -> None:
+    """A results file with one finished run of a small scenario."""
     from experiments.store import Store
 
     scenario = Scenario.build({"population": {"residents": 200}})
@@ -246,7 +235,7 @@ def _stored_run(path) -> None:
         seed=1,
         code_version="test",
         status="done",
-        rows=simulate(scenario, steps=2),
+        rows=simulate(scenario, steps=steps),
     )
 
 
