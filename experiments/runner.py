@@ -5,7 +5,8 @@
 - Executors: one worker runs in this process (unless the experiment has a ``time_limit``: then one worker
   process, so that a stuck run can be stopped); more use :class:`LocalPool`, worker processes started by a
   forkserver (so that no thread-holding process is forked), one run at a time each, watched by this
-  process; ``--scheduler local`` starts a Dask ``LocalCluster`` (one thread per worker process);
+  process; ``--scheduler local`` starts a Dask ``LocalCluster`` (one thread per worker process, workers
+  forked from a server that has imported the model);
   ``--scheduler tcp://host:8786`` sends the runs to a running Dask cluster, whose workers must have this
   package installed. On Dask several runs travel in one task (a *bundle*), so that task overhead does not
   eat the cores.
@@ -291,6 +292,29 @@ class LocalPool:
         worker.conn.close()
 
 
+def _local_cluster_settings() -> dict:
+    """Dask settings for the LocalCluster this process starts (a remote cluster keeps its own).
+
+    - Dask's statistical profiler samples every worker thread's stack every 10 ms under the GIL, and no one
+      reads it here (there is no dashboard): CPU that the runs need on a small machine.
+    - Workers are forked from a server that has already imported the model, as the local pool's are,
+      instead of each being spawned fresh and importing it on its first task (about 2 s of CPU per worker
+      on the 2-core machine of the benchmarks, README "Performance").
+    """
+    import multiprocessing
+
+    import dask
+
+    settings: dict = {"distributed.worker.profile.enabled": False}
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        settings["distributed.worker.multiprocessing-method"] = "forkserver"
+        with dask.config.set(settings):
+            from distributed.utils import get_mp_context
+
+            get_mp_context().set_forkserver_preload(["distributed", "experiments.runner", "model"])
+    return settings
+
+
 def _dask(scheduler: str, workers: int, stack: ExitStack) -> tuple[Executor, int]:
     import logging
 
@@ -298,9 +322,7 @@ def _dask(scheduler: str, workers: int, stack: ExitStack) -> tuple[Executor, int
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
-        # Dask's statistical profiler samples every worker thread's stack every 10 ms under the GIL, and no
-        # one reads it here (no dashboard): CPU the runs need on a small machine
-        stack.enter_context(dask.config.set({"distributed.worker.profile.enabled": False}))
+        stack.enter_context(dask.config.set(_local_cluster_settings()))
         cluster = stack.enter_context(
             LocalCluster(
                 n_workers=workers,
