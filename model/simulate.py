@@ -31,11 +31,8 @@ def simulate(
 
 
 @cache
-@cache
 def code_version() -> str:
-    """Package version plus a hash of the model's source: runs from different model code never mix.
-
-    Computed once per process: it names the code this process has imported, which cannot change under it."""
+    """Package version plus a hash of the model's source: runs from different model code never mix."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
