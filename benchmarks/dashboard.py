@@ -30,7 +30,7 @@ from pathlib import Path
 from benchmarks.common import ROOT, Section, interleave, median, say, spread
 
 CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [  # as tests/browser/conftest.py (see docs: PLATFORM "Real browser tests")
+LAUNCH_ARGS = [  # Debian's chromium on these machines (PLATFORM.md); tests/browser uses these too
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",

@@ -103,28 +103,25 @@ def ParameterSlider(slider: Slider, value: Any, on_value: Callable[[Any], None],
 
 @solara.component
 def DesignPicker(label: str, design: str, on_design: Callable[[str], None]):
-    names = designs()
-    kinds = {name: kind for kind, name in names.items()}
-    solara.Select(
-        label=label,
-        values=list(names.values()),
-        value=names[design],
-        on_value=lambda n: n in kinds and on_design(kinds[n]),
-    )
-    solara.Text(_about_design(design), style={"font-size": "0.85rem", "color": "#444"})
+    _KindPicker(label, designs(), design, on_design, _about_design(design))
 
 
 @solara.component
 def TheoryPicker(label: str, theory: str, on_theory: Callable[[str], None]):
-    names = theories()
-    kinds = {name: kind for kind, name in names.items()}
+    _KindPicker(label, theories(), theory, on_theory, _about_theory(theory))
+
+
+@solara.component
+def _KindPicker(label: str, names: dict[str, str], kind: str, on_kind: Callable[[str], None], about: str):
+    """A choice among kinds shown by their plain names (``names``: kind -> name), with a sentence on it."""
+    kinds = {name: k for k, name in names.items()}
     solara.Select(
         label=label,
         values=list(names.values()),
-        value=names[theory],
-        on_value=lambda n: n in kinds and on_theory(kinds[n]),
+        value=names[kind],
+        on_value=lambda n: n in kinds and on_kind(kinds[n]),
     )
-    solara.Text(_about_theory(theory), style={"font-size": "0.85rem", "color": "#444"})
+    solara.Text(about, style={"font-size": "0.85rem", "color": "#444"})
 
 
 def _about_design(kind: str) -> str:

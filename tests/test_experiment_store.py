@@ -36,17 +36,22 @@ def _contents(path) -> tuple[list, list]:
     return runs, steps
 
 
+def _die_while_writing_steps(monkeypatch) -> None:
+    """From now on, writing a run's steps raises, as if the process died between its run row and its steps."""
+    original = sqlite_utils.db.Table.insert_all
+
+    def crash_on_steps(self, records, *args, **kwargs):
+        if self.name == "steps":
+            raise Crash("the process died here")
+        return original(self, records, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite_utils.db.Table, "insert_all", crash_on_steps)
+
+
 def test_a_run_that_dies_while_its_steps_are_written_leaves_nothing(tmp_path, monkeypatch):
     path = tmp_path / "r.db"
     with Store(path) as store:
-        original = sqlite_utils.db.Table.insert_all
-
-        def crash_on_steps(self, records, *args, **kwargs):
-            if self.name == "steps":
-                raise Crash("the process died here")
-            return original(self, records, *args, **kwargs)
-
-        monkeypatch.setattr(sqlite_utils.db.Table, "insert_all", crash_on_steps)
+        _die_while_writing_steps(monkeypatch)
         with pytest.raises(Crash):
             _record(store, "done", 0.5)
     assert _contents(path) == ([], [])
@@ -56,14 +61,7 @@ def test_a_rerecorded_run_that_dies_keeps_the_earlier_attempt_whole(tmp_path, mo
     path = tmp_path / "r.db"
     with Store(path) as store:
         _record(store, "done", 0.25)
-        original = sqlite_utils.db.Table.insert_all
-
-        def crash_on_steps(self, records, *args, **kwargs):
-            if self.name == "steps":
-                raise Crash("the process died here")
-            return original(self, records, *args, **kwargs)
-
-        monkeypatch.setattr(sqlite_utils.db.Table, "insert_all", crash_on_steps)
+        _die_while_writing_steps(monkeypatch)
         with pytest.raises(Crash):
             _record(store, "failed", 0.75)
     assert _contents(path) == ([("k", "done")], [(0, 0.25), (1, 0.25), (2, 0.25)])

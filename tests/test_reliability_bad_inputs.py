@@ -9,11 +9,9 @@ tests/test_bad_inputs.py) the corpus holds well over 40 bad inputs.
 from __future__ import annotations
 
 import ast
-import contextlib
 import datetime as dt
 import json
 import math
-import signal
 import subprocess
 import sys
 import tomllib
@@ -26,6 +24,7 @@ from hypothesis import strategies as st
 from coprod.cli import main
 from experiments.design import MAX_RUNS, SAMPLERS, TOP_LEVEL, ExperimentError, load_experiment
 from model import OUTPUTS, PARAMETERS, ScenarioError, load_scenario, parse_assignment
+from tests.support import no_hang
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_CORPUS = ROOT / "tests" / "bad_inputs"
@@ -38,26 +37,6 @@ SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 
 def _expected_lines(path: Path) -> list[str]:
     return [f"{path}: {line}" for line in EXPECTED[path.name]]
-
-
-class Hang(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def no_hang(seconds: float):
-    """Fail, rather than hang the suite, if the block runs longer than ``seconds`` (main thread only)."""
-
-    def stop(signum, frame):
-        raise Hang(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # ------------------------------------------------------------------------------------------ the corpus

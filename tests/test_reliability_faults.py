@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -31,31 +30,12 @@ import pytest
 from coprod.cli import main
 from experiments.runner import HANG_ENV, KILL_ENV
 from experiments.store import MAX_PAGES_ENV, Store
+from tests.support import no_hang
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "experiments_fixtures" / "tiny.toml"
 STEPS_PER_RUN = 5  # tiny.toml: steps 0, 3, 6, 9, 12
 COPROD = str(Path(sys.executable).parent / "coprod")
-
-
-class Hang(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def no_hang(seconds: float):
-    """Fail, rather than hang the suite, if the block runs longer than ``seconds`` (main thread only)."""
-
-    def stop(signum, frame):
-        raise Hang(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def sweep(*args) -> int:

@@ -22,17 +22,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from benchmarks.dashboard import CHROMIUM, LAUNCH_ARGS  # one list of flags for both
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SERVER_START_SECONDS = 90
 VIEWPORT = {"width": 1500, "height": 1100}
 SCREENSHOTS = ROOT / "docs" / "img"
