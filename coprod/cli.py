@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -32,6 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (``coprod params | head``): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -54,8 +59,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run one scenario and print its outputs")
     p.add_argument("scenario", metavar="SCENARIO")
-    p.add_argument("--steps", type=int, help="months to run (default: run.steps)")
-    p.add_argument("--seed", type=int, help="root seed (default: run.seed)")
+    # --steps and --seed are checked by the scenario schema, like any --set (one line naming run.steps)
+    p.add_argument("--steps", help="months to run (default: run.steps)")
+    p.add_argument("--seed", help="root seed (default: run.seed)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--db", metavar="PATH", help="append the run to a results database")
@@ -124,11 +130,12 @@ def _params(args) -> int:
 
 def _scenario_from(args):
     overrides = dict(parse_assignment(text) for text in args.set)
-    if args.steps is not None:
-        overrides["run.steps"] = args.steps
-    if args.seed is not None:
-        overrides["run.seed"] = args.seed
-    return load_scenario(args.scenario, overrides)
+    for key, value in (("run.steps", args.steps), ("run.seed", args.seed)):
+        if value is not None:
+            overrides[key] = parse_assignment(f"{key}={value}")[1]
+    scenario = load_scenario(args.scenario)
+    # a mistake in an override is the command line's, not the file's
+    return scenario.with_overrides(overrides, source="command line") if overrides else scenario
 
 
 def _run(args) -> int:

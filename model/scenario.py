@@ -580,14 +580,14 @@ class Scenario(BaseModel):
     def build(cls, explicit: dict | None = None, *, source: str = "<scenario>") -> Scenario:
         """Validate ``explicit`` settings (nested sections) on top of the defaults and presets."""
         explicit = explicit or {}
+        # Unknown keys and bad values are reported together: the known part is still validated.
         problems = _structure_problems(explicit)
+        try:
+            scenario = cls.model_validate(_apply_presets(_known_part(explicit)))
+        except ValidationError as err:
+            problems += _translate(err)
         if problems:
             raise ScenarioError(problems, source)
-        layered = _apply_presets(explicit)
-        try:
-            scenario = cls.model_validate(layered)
-        except ValidationError as err:
-            raise ScenarioError(_translate(err), source) from None
         problems = consistency_problems(scenario)
         if problems:
             raise ScenarioError(problems, source)
@@ -597,11 +597,15 @@ class Scenario(BaseModel):
     def with_overrides(self, overrides: dict[str, Any], *, source: str = "<overrides>") -> Scenario:
         """A new scenario with dotted-key overrides (``{"population.residents": 500}``) applied."""
         problems: list[Problem] = []
-        explicit = _deep_copy(self.explicit)
+        explicit = self.explicit
         for key, value in overrides.items():
             section, _, name = key.partition(".")
             if key in TOP_LEVEL:
                 explicit[key] = value
+            elif key in SECTIONS:
+                problems.append(
+                    Problem(key, "is a section, not a setting", allowed=f"one of its keys, {key}.<key>")
+                )
             elif (
                 section not in SECTIONS
                 or not name
@@ -612,6 +616,10 @@ class Scenario(BaseModel):
             else:
                 explicit.setdefault(section, {})[name] = value
         if problems:
+            try:  # the known overrides are still checked, so every problem shows at once
+                Scenario.build(explicit, source=source)
+            except ScenarioError as err:
+                problems += err.problems
             raise ScenarioError(problems, source)
         return Scenario.build(explicit, source=source)
 
@@ -619,8 +627,8 @@ class Scenario(BaseModel):
 
     @property
     def explicit(self) -> dict:
-        """The settings that were stated (file, overrides), before defaults and presets."""
-        return getattr(self, "_explicit", {})
+        """A copy of the settings that were stated (file, overrides), before defaults and presets."""
+        return _deep_copy(getattr(self, "_explicit", {}))
 
     def get(self, key: str) -> Any:
         """A parameter's value by dotted key, e.g. ``scenario.get("design.kind")``."""
@@ -771,7 +779,8 @@ def _unknown_key(key: str) -> Problem:
     name = key.rsplit(".", 1)[-1]
     # a right name in the wrong section first, then the closest spelling
     guess = [k for k in PARAMETERS if k.endswith("." + name)][:1] if "." in key else []
-    guess = guess or difflib.get_close_matches(key, [*PARAMETERS, *SECTIONS, *TOP_LEVEL], n=1, cutoff=0.6)
+    names = [k for k in (*PARAMETERS, *SECTIONS, *TOP_LEVEL) if k != key]
+    guess = guess or difflib.get_close_matches(key, names, n=1, cutoff=0.6)
     if not guess and "." in key:
         near = difflib.get_close_matches(name, [k.split(".")[1] for k in PARAMETERS], n=1)
         guess = [k for k in PARAMETERS if near and k.endswith("." + near[0])][:1]
@@ -794,6 +803,17 @@ def _structure_problems(data: dict) -> list[Problem]:
                 if name not in SECTIONS[key].model_fields:
                     problems.append(_unknown_key(f"{key}.{name}"))
     return problems
+
+
+def _known_part(data: dict) -> dict:
+    """``data`` without the entries :func:`_structure_problems` reports (so the rest can be checked)."""
+    known = {}
+    for key, value in data.items():
+        if key in TOP_LEVEL and isinstance(value, str):
+            known[key] = value
+        elif key in SECTIONS and isinstance(value, dict):
+            known[key] = {n: v for n, v in value.items() if n in SECTIONS[key].model_fields}
+    return known
 
 
 def _apply_presets(explicit: dict) -> dict:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from coprod.cli import main
 from model import ScenarioError, load_scenario
 
 FOLDER = Path(__file__).resolve().parent / "bad_inputs"
@@ -37,6 +40,15 @@ def test_cli_exits_2_with_one_line_per_problem_and_writes_nothing(path, coprod, 
     assert not db.exists()
 
 
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_validate_command_gives_each_file_its_exact_lines(path, capsys):
+    # in-process (the installed command is covered above): every file through `coprod validate`
+    assert main(["validate", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [f"{path}: {line}" for line in EXPECTED[path.name]]
+
+
 def test_validate_accepts_good_and_reports_each_bad_file(coprod):
     good = sorted(str(p) for p in (FOLDER.parents[1] / "scenarios").glob("*.toml"))
     ok = coprod("validate", *good)
@@ -56,3 +68,29 @@ def test_missing_file_and_bad_set_are_user_errors(coprod, tmp_path):
     unknown = coprod("run", "scenarios/citizens_assembly.toml", "--set", "design.facilitaton=0.5")
     assert "did you mean design.facilitation?" in unknown.stderr
     assert "Traceback" not in missing.stderr + bad_set.stderr + unknown.stderr
+
+
+def test_command_line_mistakes_are_named_as_the_command_lines_all_at_once(capsys):
+    flags = ["--steps", "abc", "--seed", "-1", "--set", "population=3", "--set", "population.residnets=5"]
+    code = main(["run", "scenarios/citizens_assembly.toml", *flags])
+    assert code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "command line: population: is a section, not a setting (allowed one of its keys, population.<key>)",
+        "command line: population.residnets: unknown key; did you mean population.residents?",
+        "command line: run.steps: wrong type (got 'abc', allowed an integer from 1 to 100_000)",
+        "command line: run.seed: out of bounds (got -1, allowed an integer from 0 to "
+        "9_223_372_036_854_775_807)",
+    ]
+
+
+def test_a_closed_pipe_ends_quietly():
+    # `coprod params | true`: the reader is gone before the first write; no BrokenPipeError traceback
+    done = subprocess.run(
+        f"'{sys.executable}' -m coprod.cli params | true",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=FOLDER.parents[1],
+    )
+    assert done.stderr == ""

@@ -315,84 +315,80 @@ def test_chained_calls_equal_one_call_in_whole_rounds() -> None:
     np.testing.assert_array_equal(chained, deffuant(x0, interactions=60, rng=_rng(), **kwargs))
 
 
+BAD_CALLS = [
+    (lambda: degroot(X3, W3[:2], steps=1), "square"),
+    (lambda: degroot(X3, np.eye(4), steps=1), "3 opinions"),
+    (lambda: degroot(X3, [[1.5, -0.5, 0], [0, 1, 0], [0, 0, 1]], steps=1), "nonnegative"),
+    (lambda: degroot(X3, [[0.5, 0.4, 0], [0, 1, 0], [0, 0, 1]], steps=1), "row 0 sums to 0.9"),
+    (lambda: degroot(X3, np.full((3, 3), np.nan), steps=1), "finite"),
+    (lambda: degroot([0.0, np.nan, 1.0], W3, steps=1), "initial must be finite"),
+    (lambda: degroot(np.eye(3), W3, steps=1), "1-D"),
+    (lambda: degroot(X3, W3, steps=-1), "steps"),
+    (lambda: degroot(X3, W3, steps=2.5), "steps"),
+    (lambda: degroot(X3, W3, steps=True), "steps"),
+    (lambda: friedkin_johnsen(X3, W3, 1.5, steps=1), "susceptibility"),
+    (lambda: friedkin_johnsen(X3, W3, [0.5, 0.5], steps=1), r"shape \(3,\)"),
+    (lambda: deffuant(X3, threshold=-0.1, convergence=0.5, interactions=1, rng=_rng()), "threshold"),
+    (lambda: deffuant(X3, threshold=0.1, convergence=0.6, interactions=1, rng=_rng()), "convergence"),
+    (lambda: deffuant(X3, threshold=0.1, convergence=np.nan, interactions=1, rng=_rng()), "convergence"),
+    (lambda: deffuant(X3, threshold=0.1, convergence=0.5, interactions=-1, rng=_rng()), "interactions"),
+    (lambda: deffuant([0.5], threshold=0.1, convergence=0.5, interactions=1, rng=_rng()), "at least 2"),
+    (
+        lambda: deffuant(X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), edges=[0, 1]),
+        "shape",
+    ),
+    (
+        lambda: deffuant(X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), edges=[[0, 3]]),
+        "index",
+    ),
+    (
+        lambda: deffuant(X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), edges=[[1, 1]]),
+        "self-loop",
+    ),
+    (
+        lambda: deffuant(X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), edges=[[0.0, 1.0]]),
+        "integer",
+    ),
+    (
+        lambda: deffuant(
+            X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), edges=np.empty((0, 2), int)
+        ),
+        "empty",
+    ),
+    (
+        lambda: deffuant(X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), weights=[1, -1, 1]),
+        "weights",
+    ),
+    (
+        lambda: deffuant(X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), stubbornness=1.1),
+        "stubbornness",
+    ),
+    (
+        lambda: deffuant(
+            X3,
+            threshold=0.1,
+            convergence=0.5,
+            interactions=1,
+            rng=_rng(),
+            stubbornness=0.1,
+            anchors=[0.0],
+        ),
+        "anchors",
+    ),
+    (
+        lambda: deffuant(X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), anchors=X3),
+        "without stubbornness",
+    ),
+    (lambda: hegselmann_krause(X3, confidence=-0.1, steps=1), "confidence"),
+    (lambda: hegselmann_krause(X3, confidence=np.inf, steps=1), "confidence"),
+    (lambda: hegselmann_krause(X3, confidence=0.1, steps=-2), "steps"),
+    (lambda: count_clusters(X3, min_share=1.5), "min_share"),
+    (lambda: count_clusters(X3, gap=0.0), "gap"),
+]
+
+
 @pytest.mark.parametrize(
-    ("call", "match"),
-    [
-        (lambda: degroot(X3, W3[:2], steps=1), "square"),
-        (lambda: degroot(X3, np.eye(4), steps=1), "3 opinions"),
-        (lambda: degroot(X3, [[1.5, -0.5, 0], [0, 1, 0], [0, 0, 1]], steps=1), "nonnegative"),
-        (lambda: degroot(X3, [[0.5, 0.4, 0], [0, 1, 0], [0, 0, 1]], steps=1), "row 0 sums to 0.9"),
-        (lambda: degroot(X3, np.full((3, 3), np.nan), steps=1), "finite"),
-        (lambda: degroot([0.0, np.nan, 1.0], W3, steps=1), "initial must be finite"),
-        (lambda: degroot(np.eye(3), W3, steps=1), "1-D"),
-        (lambda: degroot(X3, W3, steps=-1), "steps"),
-        (lambda: degroot(X3, W3, steps=2.5), "steps"),
-        (lambda: degroot(X3, W3, steps=True), "steps"),
-        (lambda: friedkin_johnsen(X3, W3, 1.5, steps=1), "susceptibility"),
-        (lambda: friedkin_johnsen(X3, W3, [0.5, 0.5], steps=1), r"shape \(3,\)"),
-        (lambda: deffuant(X3, threshold=-0.1, convergence=0.5, interactions=1, rng=_rng()), "threshold"),
-        (lambda: deffuant(X3, threshold=0.1, convergence=0.6, interactions=1, rng=_rng()), "convergence"),
-        (lambda: deffuant(X3, threshold=0.1, convergence=np.nan, interactions=1, rng=_rng()), "convergence"),
-        (lambda: deffuant(X3, threshold=0.1, convergence=0.5, interactions=-1, rng=_rng()), "interactions"),
-        (lambda: deffuant([0.5], threshold=0.1, convergence=0.5, interactions=1, rng=_rng()), "at least 2"),
-        (
-            lambda: deffuant(X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), edges=[0, 1]),
-            "shape",
-        ),
-        (
-            lambda: deffuant(X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), edges=[[0, 3]]),
-            "index",
-        ),
-        (
-            lambda: deffuant(X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), edges=[[1, 1]]),
-            "self-loop",
-        ),
-        (
-            lambda: deffuant(
-                X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), edges=[[0.0, 1.0]]
-            ),
-            "integer",
-        ),
-        (
-            lambda: deffuant(
-                X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), edges=np.empty((0, 2), int)
-            ),
-            "empty",
-        ),
-        (
-            lambda: deffuant(
-                X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), weights=[1, -1, 1]
-            ),
-            "weights",
-        ),
-        (
-            lambda: deffuant(
-                X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), stubbornness=1.1
-            ),
-            "stubbornness",
-        ),
-        (
-            lambda: deffuant(
-                X3,
-                threshold=0.1,
-                convergence=0.5,
-                interactions=1,
-                rng=_rng(),
-                stubbornness=0.1,
-                anchors=[0.0],
-            ),
-            "anchors",
-        ),
-        (
-            lambda: deffuant(X3, threshold=0.1, convergence=0.5, interactions=1, rng=_rng(), anchors=X3),
-            "without stubbornness",
-        ),
-        (lambda: hegselmann_krause(X3, confidence=-0.1, steps=1), "confidence"),
-        (lambda: hegselmann_krause(X3, confidence=np.inf, steps=1), "confidence"),
-        (lambda: hegselmann_krause(X3, confidence=0.1, steps=-2), "steps"),
-        (lambda: count_clusters(X3, min_share=1.5), "min_share"),
-        (lambda: count_clusters(X3, gap=0.0), "gap"),
-    ],
+    ("call", "match"), BAD_CALLS, ids=[f"{i}-{match}" for i, (_, match) in enumerate(BAD_CALLS)]
 )
 def test_bad_arguments_raise_value_error(call, match: str) -> None:
     with pytest.raises(ValueError, match=match):

@@ -82,6 +82,12 @@ def test_scenarios_are_frozen():
         s.population.residents = 5  # type: ignore[misc]
 
 
+def test_the_stated_settings_cannot_be_changed_from_outside():
+    s = load_scenario("scenarios/citizens_assembly.toml")
+    s.explicit.setdefault("population", {})["residents"] = 10
+    assert s.with_overrides({"run.seed": 2}).population.residents == s.population.residents
+
+
 def test_toml_round_trip_is_exact(tmp_path):
     s = Scenario.build(
         {
