@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The main job: the five designs by the four theories of change, replicated, then the analysis.
 run: $(STAMP)
-	$(VENV)/bin/coprod sweep experiments/compare_designs.toml --db results/compare_designs.db
+	$(VENV)/bin/coprod sweep experiments/compare_designs.toml --db results/compare_designs.db --set-aside-stale
 	$(VENV)/bin/coprod analyze --db results/compare_designs.db --experiment compare_designs \
 		--out results/compare_designs
 

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 
 from model import OUTPUTS, ScenarioError, code_version, load_scenario, parameters, parse_assignment, simulate
@@ -73,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler tcp://host:port, or 'local'")
     p.add_argument("--retry-failed", action="store_true", help="rerun only the runs recorded as failed")
+    p.add_argument(
+        "--set-aside-stale",
+        action="store_true",
+        help="if the database holds this experiment from other model code or another definition, "
+        "rename it to NAME.<its code version>.db and start a new one (make run uses this)",
+    )
     p.set_defaults(handler=_sweep)
 
     p = sub.add_parser("analyze", help="summaries, sensitivity indices, plots and report.html")
@@ -146,7 +153,9 @@ def _run(args) -> int:
 
         store = Store(args.db)
     seed, steps = scenario.run.seed, scenario.run.steps
+    started, clock = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter()
     rows = simulate(scenario)
+    seconds = time.perf_counter() - clock
     if store is not None:
         from experiments.store import scenario_hash
 
@@ -160,6 +169,8 @@ def _run(args) -> int:
             code_version=code_version(),
             status="done",
             rows=rows,
+            started=started,
+            seconds=seconds,
         )
     final = {k: rows[-1][k] for k in OUTPUTS}
     if args.json:

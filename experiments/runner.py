@@ -21,7 +21,13 @@
   runs recorded before are whole, and running the same command again resumes.
 - Resuming: running the same command again runs only the runs not yet recorded; ``--retry-failed`` runs
   only those recorded ``failed`` or ``timed_out``. The experiment's definition and the model's code version
-  must match what the database already holds, or the sweep refuses (results never mix).
+  must match what the database already holds, or the sweep refuses (results never mix); with
+  ``--set-aside-stale`` such a database is renamed ``NAME.<its code version>.db`` (kept, never deleted) and
+  the sweep starts a new one, which is what ``make run`` does after the model changed.
+- Bundles: on the local pool each worker process lives for the whole sweep (started once, from a server
+  that has already imported the model), so a run costs one message each way and no start-up; runs are
+  therefore sent one at a time, which also lets a killed or stuck run take only itself down. Bundling is
+  used on Dask, where each task has scheduler overhead.
 - Seeds come from the experiment (:func:`experiments.design.run_seed`), never from order or worker count.
 
 Test-only fault hooks, read by the sweep from the environment and applied inside the worker to every run
@@ -657,6 +663,9 @@ def main_sweep(args) -> int:
     experiment = load_experiment(args.experiment)
     workers = args.workers or _cores()
     db = Path(args.db) if args.db else RESULTS_DIR / f"{experiment.name}.db"
+    if getattr(args, "set_aside_stale", False):
+        _set_aside_if_stale(db, experiment)
+    made = [d for d in (*reversed(db.parents), db) if not d.exists()]
     db.parent.mkdir(parents=True, exist_ok=True)
     store = Store(db)
     try:
@@ -666,6 +675,10 @@ def main_sweep(args) -> int:
     except SweepAborted as err:  # an operational fault (disk full, workers dying), not bad input
         print(f"{experiment.name}: {err}", file=sys.stderr)
         return 1
+    except ScenarioError:  # found before any run (an unreachable scheduler): leave nothing behind
+        store.close()
+        _remove_made(made)
+        raise
     except KeyboardInterrupt:
         print(
             f"{experiment.name}: the runs recorded so far are kept; run the same command again to resume",
@@ -690,6 +703,45 @@ def main_sweep(args) -> int:
             file=sys.stderr,
         )
     return 0 if report.complete else 1
+
+
+def _set_aside_if_stale(db: Path, experiment) -> None:
+    """Rename ``db`` to ``NAME.<code version>.db`` if it holds ``experiment`` from other code or setup."""
+    from experiments.store import Store, StoreError
+
+    if not db.is_file():
+        return
+    with Store.existing(db) as store:
+        try:
+            _check_compatible(store, experiment.name, experiment.definition(), code_version())
+            return
+        except StoreError:
+            versions = sorted({r["code_version"] for r in store.runs_of(experiment.name, "done")})
+    tag = (versions[-1] if len(versions) == 1 else time.strftime("%Y%m%dT%H%M%S")).replace("+", "-")
+    target = db.with_name(f"{db.stem}.{tag}{db.suffix}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = db.with_name(f"{db.stem}.{tag}-{n}{db.suffix}")
+    for suffix in ("-wal", "-shm", ""):  # a write-ahead log left by another connection goes with it
+        extra = db.with_name(db.name + suffix)
+        if extra.exists():
+            extra.rename(target.with_name(target.name + suffix))
+    print(
+        f"{db}: held {experiment.name!r} from other model code or another definition; "
+        f"kept as {target}, starting a new database",
+        file=sys.stderr,
+    )
+
+
+def _remove_made(made: list[Path]) -> None:
+    """Remove the files and folders a sweep made before it stopped on bad input."""
+    for path in reversed(made):
+        for extra in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if extra.is_file():
+                extra.unlink()
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
 
 
 def _cores() -> int:

@@ -241,6 +241,34 @@ def test_resume_refuses_a_changed_definition_or_other_code(tmp_path, capsys):
         assert len(store.statuses("tiny")) == 12  # nothing was added or changed
 
 
+def test_set_aside_stale_keeps_the_old_database_and_starts_a_new_one(tmp_path, capsys):
+    db = tmp_path / "tiny.db"
+    assert sweep(TINY, "--db", db, "--workers", "1") == 0
+    conn = sqlite3.connect(db)  # left open: its write-ahead log must move with the file
+    with conn:
+        conn.execute("UPDATE runs SET code_version = '0.0.0+older'")
+    capsys.readouterr()
+    assert sweep(TINY, "--db", db, "--set-aside-stale") == 0
+    conn.close()
+    kept = tmp_path / "tiny.0.0.0-older.db"
+    assert f"kept as {kept}" in capsys.readouterr().err
+    with Store(kept) as old, Store(db) as new:
+        assert len(old.statuses("tiny")) == len(new.statuses("tiny")) == 12
+        assert {r["code_version"] for r in old.runs_of("tiny")} == {"0.0.0+older"}
+        assert "0.0.0+older" not in {r["code_version"] for r in new.runs_of("tiny")}
+    # a database from this code is resumed, not set aside
+    assert sweep(TINY, "--db", db, "--set-aside-stale") == 0
+    assert "12 already recorded, running 0" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.glob("*.db")) == ["tiny.0.0.0-older.db", "tiny.db"]
+
+
+def test_unreachable_scheduler_leaves_no_database(tmp_path, capsys):
+    db = tmp_path / "new" / "a.db"
+    assert sweep(TINY, "--db", db, "--scheduler", "tcp://127.0.0.1:1") == 2
+    assert "--scheduler: cannot reach the Dask scheduler" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
 def test_bad_worker_count_or_scheduler_exits_2(tmp_path, capsys):
     assert sweep(TINY, "--db", tmp_path / "a.db", "--workers", "0") == 2
     assert "command line: --workers: must be at least 1" in capsys.readouterr().err
