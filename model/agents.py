@@ -90,10 +90,13 @@ class Official(Actor):
 class Academic(Actor):
     """An academic. Beyond :class:`Actor`:
 
-    - ``positionality`` [0-1]: detached (0) or engaged (1); engaged academics facilitate and move
+    - ``positionality`` [0-1]: detached (0) or engaged (1); fixed over a run; engaged academics hold
+      their view less firmly in meetings (stubbornness ``0.5 (1 - positionality)``)
     - ``epistemic_authority`` [x a resident]: weight of their word (``design.expert_weight``)
-    - ``facilitation_skill`` [0-1]: grows with engagement
-    Academics hold expert knowledge and produce evidence.
+    - ``facilitation_skill`` [0-1]: read as their positionality (engaged academics facilitate)
+    Academics, like officials, hold each expert knowledge item with chance 0.6 (others 0.02); new items
+    replace stale ones each month (:func:`model.knowledge.renew_knowledge`), which is how new studies
+    enter. Academics have no evidence-production state of their own.
     """
 
     kind_code = 2
