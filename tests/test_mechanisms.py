@@ -286,8 +286,18 @@ def test_network_helpers():
 # -- restructure ---------------------------------------------------------------------------------------
 
 
+PUSHED = {  # ODD 7.7: the levers each theory pushes when its condition holds
+    "incremental": ("citizen_weight", "agenda_setting", "downward_accountability"),
+    "structural": ("citizen_weight", "downward_accountability", "transparency"),
+    "knowledge": ("transparency", "agenda_setting", "downward_accountability"),
+    "coalition": ("citizen_weight", "downward_accountability", "agenda_setting"),
+}
+
+
 @pytest.mark.parametrize("theory", ["incremental", "structural", "knowledge", "coalition"])
 def test_each_theory_moves_structure_when_its_condition_holds(theory):
+    # every condition holds (thresholds 0, everyone supportive and committed, evidence half lay so
+    # 4 l (1 - l) = 1): each pushed lever moves lever + rate (1 - lever), the others stay put (inertia 0)
     m = tiny(
         theory__kind=theory,
         theory__rate=0.1,
@@ -305,8 +315,35 @@ def test_each_theory_moves_structure_when_its_condition_holds(theory):
     from model.initiatives import Outcome
 
     m.restructure(Outcome())
-    moved = [k for k in before if m.structure[k] > before[k] + 1e-12]
-    assert moved, m.structure
+    expected = {k: v + 0.1 * (1 - v) if k in PUSHED[theory] else v for k, v in before.items()}
+    assert m.structure == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("theory", "levers", "by"),
+    [("knowledge", PUSHED["knowledge"], 0.75), ("incremental", ("citizen_weight", "agenda_setting"), 0.125)],
+)
+def test_a_partial_condition_pushes_levers_by_the_stated_fraction(theory, levers, by):
+    # knowledge: lay share l = 1 / 4 of the evidence pushes by 4 l (1 - l) = 0.75; incremental: half the
+    # officials adopted (no ties, so no contagion) below institutionalise_at 1 pushes citizen_weight and
+    # agenda_setting by 0.25 x 0.5 / 1 = 0.125
+    m = tiny(
+        theory__kind=theory,
+        theory__rate=0.2,
+        theory__inertia=0.0,
+        theory__institutionalise_at=1.0,
+        population__officials=4,
+    )
+    m.memory.lay_evidence, m.memory.all_evidence = 1.0, 4.0
+    officials = np.flatnonzero(m.people.kind == OFFICIAL)
+    m.people.adopted[officials[:2]] = True
+    m.adjacency = adjacency(np.zeros((0, 2), dtype=np.int64), m.people.n)
+    before = dict(m.structure)
+    from model.initiatives import Outcome
+
+    m.restructure(Outcome())
+    expected = {k: v + 0.2 * by * (1 - v) if k in levers else v for k, v in before.items()}
+    assert m.structure == pytest.approx(expected)
 
 
 def test_inertia_pulls_structure_back_to_where_it_started():
@@ -320,15 +357,24 @@ def test_inertia_pulls_structure_back_to_where_it_started():
     assert m.structure["transparency"] == pytest.approx(1.0 + 0.5 * (start - 1.0))
 
 
-def test_incremental_adoption_spreads_by_threshold_contagion():
-    m = tiny(population__officials=6, theory__adoption_threshold=0.01)
+@pytest.mark.parametrize(("threshold", "share"), [(0.5, 2 / 6), (0.6, 1 / 6), (0.0, 1 / 6)])
+def test_incremental_adoption_spreads_by_threshold_contagion(threshold, share):
+    # hand-built ties among six officials: o0-o1, o1-o2, o3-o4, o5 alone; o1 also knows five residents.
+    # o0 has adopted. One synchronous round: o1 sees 1 of 2 official contacts adopting (0.5; residents do
+    # not count), o2 sees 0 of 1, o3 and o4 0 of 1, o5 has no official contact: at threshold 0.5 o1 adopts
+    # (2 / 6), at 0.6 nobody new (1 / 6); a threshold of 0 switches contagion off (ODD 7.7: "> 0")
+    m = tiny(population__officials=6, theory__adoption_threshold=threshold)
     p = m.people
-    officials = np.flatnonzero(p.kind == OFFICIAL)
-    p.adopted[officials[0]] = True
+    o = np.flatnonzero(p.kind == OFFICIAL)
+    edges = np.array([[o[0], o[1]], [o[1], o[2]], [o[3], o[4]], *[[o[1], i] for i in range(5)], [o[5], 0]])
+    m.edges = unique_edges(edges)
+    m.adjacency = adjacency(m.edges, p.n)
+    p.adopted[:] = False
+    p.adopted[o[0]] = True
     from model.restructuring import _contagion
 
-    share = _contagion(m)
-    assert share > 1 / 6
+    assert _contagion(m) == pytest.approx(share)
+    assert np.flatnonzero(p.adopted).tolist() == ([o[0], o[1]] if threshold == 0.5 else [o[0]])
 
 
 def test_kinds_and_agents_agree():
