@@ -285,7 +285,7 @@ class Theory(_Section):
         0.0,
         1.0,
         units="share of ties",
-        meaning="share of adopting contacts that makes an official adopt",
+        meaning="share of adopting contacts that makes an official adopt (0: no contagion)",
     )
     institutionalise_at: float = param(
         0.5, 0.0, 1.0, units="share of officials", meaning="adoption share at which practice becomes rule"
