@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import solara
 
 from dashboards import charts
@@ -25,6 +26,16 @@ def open_runs(name: str):
             return path, results.runs(), None
     except ResultsError as err:
         return None, [], str(err)
+
+
+def read_run(path: Path, run):
+    """((months, series), params, problem): a stored run's curves and settings, or a message saying why
+    they cannot be read."""
+    try:
+        with ResultsFile(path) as results:
+            return results.curves(run), results.params(run), None
+    except ResultsError as err:
+        return (np.zeros(0), {}), {}, str(err)
 
 
 def setting_line(params: dict) -> str:
@@ -90,11 +101,10 @@ def Browse():
 
 @solara.component
 def StoredRunView(path: str, run):
-    def load():
-        with ResultsFile(Path(path)) as results:
-            return results.curves(run), results.params(run)
-
-    (months, series), params = solara.use_memo(load, [path, run])
+    (months, series), params, problem = solara.use_memo(lambda: read_run(Path(path), run), [path, run])
+    if problem:
+        solara.Text(problem, classes=["field-problem", "stored-problem"])
+        return
     if len(months) == 0:
         solara.Text("This run has no recorded months (it may have failed).")
         return

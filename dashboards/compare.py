@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from html import escape
 
 import solara
 
@@ -10,6 +11,7 @@ from dashboards import charts
 from dashboards.choices import SEED_KEY, SLIDER_GROUPS, Checked, Draft, slider
 from dashboards.player import Clock, use_clock, use_player
 from dashboards.runs import Pair, Run
+from dashboards.verdict import Verdict, verdict
 from dashboards.widgets import (
     Controls,
     DesignPicker,
@@ -21,7 +23,7 @@ from dashboards.widgets import (
     TheoryMix,
     TheoryPicker,
 )
-from dashboards.words import LABELS
+from dashboards.words import DISSENSUS, LOWER_HEADING, SAME
 
 SHARED = (*dict(SLIDER_GROUPS)["The city"], *dict(SLIDER_GROUPS)["The run"])
 NAMES = ("A", "B")
@@ -40,24 +42,6 @@ class Sides:
 
     def check(self) -> tuple[Checked, Checked]:
         return tuple(draft.check() for draft in self.drafts())
-
-
-def verdict(first: dict[str, float], second: dict[str, float], names: tuple[str, str]) -> str:
-    """Which set-up keeps more dissensus so far, in words; from the model's own measures."""
-    lost = ("toc_attrition", "unwarranted_convergence")
-    for key in lost:
-        a, b = first[key], second[key]
-        if abs(a - b) > 0.005:
-            keeps = names[0] if a < b else names[1]
-            return (
-                f"So far {keeps} keeps more dissensus: '{LABELS[key]}' is {a:.2f} for {names[0]} and "
-                f"{b:.2f} for {names[1]} (lower means more different views kept alive)."
-            )
-    return (
-        "So far both keep about the same dissensus: '"
-        + LABELS[lost[0]]
-        + f"' is {first[lost[0]]:.2f} and {second[lost[0]]:.2f}. Play on to see whether they part."
-    )
 
 
 @solara.component
@@ -154,13 +138,6 @@ def ComparePanel(sides: solara.Reactive[Sides], checked):
                 solara.Text(message, classes=["field-problem"])
 
 
-DISSENSUS = (
-    "Dissensus means different views, and different ideas of how change happens, staying alive instead of "
-    "being ironed out. Lower 'Ideas of how change happens lost' and 'Disagreement removed without reason' "
-    "(under Consensus bias, below) mean more dissensus kept; so do more colours in the bars here."
-)
-
-
 @solara.component
 def SideBySide(pair: Pair, clock: Clock):
     """What changes as the pair plays, redrawn on the clock's picture beat."""
@@ -182,7 +159,8 @@ def SideBySide(pair: Pair, clock: Clock):
     radar, lines, networks, mixes, now = solara.use_memo(draw, [pair, beat])
     with solara.Columns([1, 1]):
         with solara.Card("Which keeps more dissensus?", margin=0, classes=["card-dissensus"]):
-            solara.Text(verdict(now[0], now[1], NAMES), classes=["verdict"])
+            designs = tuple(f"{NAMES[i]} ({run.design})" for i, run in enumerate(pair.runs))
+            VerdictPanel(verdict(now[0], now[1], NAMES, designs))
             for i in range(len(pair.runs)):
                 TheoryMix(mixes[i], f"{NAMES[i]}: ideas of how change happens, held now")
             solara.Text(DISSENSUS, style={"font-size": "0.85rem", "color": "#444"})
@@ -199,6 +177,21 @@ def SideBySide(pair: Pair, clock: Clock):
                 classes=[f"side-{NAMES[i]}"],
             ):
                 Svg(networks[i], classes=["network"])
+
+
+@solara.component
+def VerdictPanel(answer: Verdict):
+    """The answer, the numbers it comes from (A and B side by side), and why one seed is not enough."""
+    solara.Text(answer.overall, classes=["verdict"])
+    rows = "".join(
+        f"<tr class='reading-{r.name}'><td>{escape(r.title)}</td>"
+        + "".join(f"<td class='number'>{value:.2f}</td>" for value in r.values)
+        + f"<td>{SAME if r.lower is None else NAMES[r.lower]}</td></tr>"
+        for r in answer.readings
+    )
+    head = "".join(f"<th>{h}</th>" for h in ("", *NAMES, escape(LOWER_HEADING)))
+    solara.HTML(tag="table", unsafe_innerHTML=f"<tr>{head}</tr>{rows}", classes=["readings"])
+    solara.Text(answer.caveat, classes=["verdict-caveat"])
 
 
 def _getter(pair: Pair, i: int):

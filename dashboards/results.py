@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -22,6 +24,11 @@ from model import OUTPUTS
 FOLDER_VARIABLE = "COPROD_RESULTS_DIR"
 SUFFIXES = (".db", ".sqlite", ".sqlite3")
 MOST_RUNS = 5000  # a sweep can hold far more; the list shows the first ones
+# The columns the page reads; ``experiments.store`` writes them (and more).
+REQUIRED = {
+    "runs": ("experiment", "run_key", "scenario", "seed", "status", "params"),
+    "steps": ("experiment", "run_key", "step", *OUTPUTS),
+}
 
 
 class ResultsError(Exception):
@@ -77,6 +84,12 @@ class StoredRun:
         return f"{self.experiment} · {self.run_key} ({self.status})"
 
 
+def _some(names: list[str], shown: int = 4) -> str:
+    """The first few names, and how many more."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 class ResultsFile:
     """One results database, opened read-only."""
 
@@ -88,11 +101,24 @@ class ResultsFile:
             )
             self.db = sqlite_utils.Database(connection)
             tables = set(self.db.table_names())
-        except sqlite3.DatabaseError as err:
+            lacking = {
+                table: [c for c in columns if c not in self.db[table].columns_dict]
+                for table, columns in REQUIRED.items()
+                if table in tables
+            }
+        except sqlite3.Error as err:
+            if hasattr(self, "db"):
+                self.close()
             raise ResultsError(f"{path.name} cannot be read as a database ({err}).") from None
-        if not {"runs", "steps"} <= tables:
+        if not set(REQUIRED) <= tables:
             self.close()
             raise ResultsError(f"{path.name} is not a results file from coprod (it has no runs and steps).")
+        if any(lacking.values()):
+            self.close()
+            missing = "; ".join(f"its {t} table lacks {_some(c)}" for t, c in lacking.items() if c)
+            raise ResultsError(
+                f"{path.name} is not a results file this version of coprod can read: {missing}."
+            )
 
     def close(self) -> None:
         self.db.conn.close()
@@ -103,32 +129,49 @@ class ResultsFile:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Any failure to read (a damaged file, a value of the wrong kind) as one plain message."""
+        try:
+            yield
+        except (sqlite3.Error, ValueError, TypeError) as err:
+            raise ResultsError(
+                f"{self.path.name} could not be read: it may be damaged, or written by another program "
+                f"({err})."
+            ) from None
+
     def runs(self) -> list[StoredRun]:
-        rows = self.db.query(
-            "SELECT experiment, run_key, scenario, seed, status FROM runs "
-            "ORDER BY experiment, run_key LIMIT ?",
-            [MOST_RUNS],
-        )
-        return [StoredRun(**row) for row in rows]
+        with self._reading():
+            rows = self.db.query(
+                "SELECT experiment, run_key, scenario, seed, status FROM runs "
+                "ORDER BY experiment, run_key LIMIT ?",
+                [MOST_RUNS],
+            )
+            return [StoredRun(**row) for row in rows]
 
     def params(self, run: StoredRun) -> dict:
-        row = next(
-            self.db.query(
-                "SELECT params FROM runs WHERE experiment = ? AND run_key = ?", [run.experiment, run.run_key]
-            ),
-            None,
-        )
-        return json.loads(row["params"]) if row and row["params"] else {}
+        with self._reading():
+            row = next(
+                self.db.query(
+                    "SELECT params FROM runs WHERE experiment = ? AND run_key = ?",
+                    [run.experiment, run.run_key],
+                ),
+                None,
+            )
+            params = json.loads(row["params"]) if row and row["params"] else {}
+            if not isinstance(params, dict):
+                raise ValueError("the run's settings are not a table of names and values")
+            return params
 
     def curves(self, run: StoredRun) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The run's recorded months and each output at those months."""
-        columns = [c for c in OUTPUTS if c in self.db["steps"].columns_dict]
-        select = ", ".join(f'"{c}"' for c in ["step", *columns])
-        rows = list(
-            self.db.query(
-                f"SELECT {select} FROM steps WHERE experiment = ? AND run_key = ? ORDER BY step",
-                [run.experiment, run.run_key],
+        select = ", ".join(f'"{c}"' for c in REQUIRED["steps"][2:])
+        with self._reading():
+            rows = list(
+                self.db.query(
+                    f"SELECT {select} FROM steps WHERE experiment = ? AND run_key = ? ORDER BY step",
+                    [run.experiment, run.run_key],
+                )
             )
-        )
-        months = np.array([row["step"] for row in rows], dtype=float)
-        return months, {c: np.array([row[c] for row in rows], dtype=float) for c in columns}
+            months = np.array([row["step"] for row in rows], dtype=float)
+            return months, {c: np.array([row[c] for row in rows], dtype=float) for c in OUTPUTS}

@@ -35,6 +35,11 @@ CSS = """
 .verdict {
   display: block; font-size: 1.05rem; background: #f3f7fb; border-left: 4px solid #1f77b4; padding: 8px 12px;
 }
+.readings { border-collapse: collapse; font-size: 0.85rem; margin: 6px 0 4px 0; width: 100%; }
+.readings th { text-align: left; font-weight: 500; color: #555; padding: 2px 6px; }
+.readings td { padding: 2px 6px; border-top: 1px solid #eeeeee; }
+.readings td.number { font-variant-numeric: tabular-nums; text-align: right; }
+.verdict-caveat { display: block; font-size: 0.85rem; color: #7a4b00; margin-bottom: 6px; }
 .mix { display: flex; height: 18px; border-radius: 3px; overflow: hidden; margin: 2px 0 6px 0; }
 .mix > div { height: 100%; }
 .v-tooltip__content { max-width: 420px; }

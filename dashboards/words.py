@@ -1,7 +1,8 @@
 """The dashboard's plain words: short names for the outputs and the actors, and the panel headings.
 
-The one- or two-sentence explanation of each output is the model's own (``model.DESCRIPTIONS``, also in
-docs/ODD.md); only the short names a workshop reads at a glance live here.
+The one- or two-sentence explanation of each output is the model's own (``model.DESCRIPTIONS``, written
+to agree with the formulas in docs/ODD.md, section 7.9); only the short names a workshop reads at a glance
+live here.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "Consensus bias",
         "Did agreement come from evidence, or from dropping the views of the less powerful? "
-        "Lower is better; the four parts below add up to it.",
+        "Lower is better; it is the average of the four parts below (the say of marginalised residents "
+        "counted as how far it falls short of a fair share).",
         CONSENSUS,
     ),
     (
@@ -74,6 +76,20 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "What coproduction can cost: time and emotional labour, leadership held by a few, money tied up.",
         RISKS,
     ),
+)
+
+# The compare view's "Which keeps more dissensus?" (dashboards/verdict.py builds its sentences).
+DISSENSUS = (
+    "Dissensus means different views, and different ideas of how change happens, staying alive instead of "
+    "being ironed out. Lower 'Ideas of how change happens lost' and 'Disagreement removed without reason' "
+    "(under Consensus bias, below) mean more dissensus kept; so do more colours in the bars here."
+)
+BIAS_ROW = "Consensus bias (the average of four parts, these two among them)"
+LOWER_HEADING = "Lower (better)"
+SAME = "about the same"
+ONE_CITY = (
+    "This is one seed: one possible city. Before you conclude, type a few other seeds under 'The city and "
+    "the run', press Reset each time, and see whether the answer holds."
 )
 
 # The four kinds of actor, in the order of ``GovernanceModel.people.kind`` (0 to 3), with their colours.

@@ -52,8 +52,9 @@ DESCRIPTIONS: dict[str, str] = {
     "coordination": "How visible and linked initiatives are: groups within two steps of officials or "
     "academics, "
     "and experiments that cross sectors.",
-    "capacity_networks": "Ties across sectors, reach to deprived residents who were disconnected, and the "
-    "skills people have built by taking part.",
+    "capacity_networks": "Ties across sectors, the share of marginalised residents now within two steps of "
+    "an official or academic (reach today, not the change since the start), and residents' skill, which "
+    "grows by taking part.",
     "transparency": "Decisions published with their reasons, and how much of what officials know residents "
     "know too.",
     "structure": "Citizen power in the rules: citizens' weight in decisions, agenda setting and downward "
@@ -64,7 +65,7 @@ DESCRIPTIONS: dict[str, str] = {
     "consensus_displacement": "Where decisions landed between marginalised residents' starting view (0) and "
     "officials' starting view (1).",
     "marginalised_influence": "Marginalised residents' share of the say in decisions divided by their share "
-    "of the population: 1 is a fair share, below 1 is less.",
+    "of all residents, officials and academics: 1 is a fair share, below 1 is less.",
     "toc_attrition": "Share of the theories of change held by at least 5% of people at the start that have "
     "fallen below 5%: different ideas of how change happens being lost.",
     "unwarranted_convergence": "Disagreement that meetings removed without bringing the group closer to what "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import sqlite3
 import xml.etree.ElementTree as ET
@@ -16,11 +17,12 @@ import numpy as np
 import pytest
 
 from dashboards import charts
+from dashboards.browse import open_runs, read_run
 from dashboards.choices import MAIN_PARAMETERS, PAGE_LIMITS, SEED_KEY, Draft, parse_seed, parse_whole, slider
-from dashboards.compare import verdict
 from dashboards.results import FOLDER_VARIABLE, ResultsError, ResultsFile, allowed_folder, databases, resolve
 from dashboards.runs import Pair, Run
 from dashboards.serve import APP, command
+from dashboards.verdict import verdict
 from dashboards.words import HIGHER_IS_BETTER, LABELS, SPOKES
 from model import (
     DESCRIPTIONS,
@@ -155,6 +157,23 @@ def test_the_exported_toml_loads_back_to_the_same_scenario(tmp_path):
     assert load_scenario(path).to_toml() == scenario.to_toml()
 
 
+def test_the_exported_toml_reproduces_the_run_exactly_with_coprod_run(tmp_path, coprod):
+    """End to end: a set-up made as the page makes it, stepped, exported, then ``coprod run`` on the file
+    in another process ends on exactly the page's last row."""
+    draft = small_draft(**{"design.stipend": 0.25}).with_seed("7")
+    run = Run(draft.with_design("participatory_budgeting").with_theory("coalition").check().scenario)
+    run.step(5)
+    path = tmp_path / "from the page.toml"
+    path.write_text(run.toml())
+    done = coprod("run", str(path), "--steps", "5", "--json")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert (answer["seed"], answer["steps"]) == (7, 5)
+    last = list(csv.DictReader(io.StringIO(run.csv())))[-1]
+    assert int(last["step"]) == 5
+    assert answer["outputs"] == {name: float(last[name]) for name in OUTPUTS} == run.now()
+
+
 def test_a_run_stops_at_its_horizon():
     run = Run(small_draft(**{"run.steps": 3}).check().scenario)
     assert run.step(10) == 3
@@ -203,15 +222,82 @@ def test_the_theory_mix_adds_up():
     assert sum(mix.values()) == pytest.approx(1.0)
 
 
-def test_the_verdict_names_the_set_up_that_keeps_more_dissensus():
-    base = dict.fromkeys(OUTPUTS, 0.5)
-    text = verdict({**base, "toc_attrition": 0.5}, {**base, "toc_attrition": 0.0}, ("A", "B"))
-    assert text.startswith("So far B keeps more dissensus")
-    text = verdict(
-        {**base, "unwarranted_convergence": 0.2}, {**base, "unwarranted_convergence": 0.6}, ("A", "B")
+TOC, MERGED = LABELS["toc_attrition"], LABELS["unwarranted_convergence"]
+
+
+def _outputs(toc: float, merged: float, bias: float = 0.5) -> dict[str, float]:
+    return dict.fromkeys(OUTPUTS, 0.5) | {
+        "toc_attrition": toc,
+        "unwarranted_convergence": merged,
+        "consensus_bias": bias,
+    }
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "keeps", "says"),
+    [
+        (
+            (0.5, 0.3),
+            (0.0, 0.3),
+            1,
+            f"So far B keeps more dissensus: lower on '{TOC}', about the same on '{MERGED}'.",
+        ),
+        (
+            (0.25, 0.2),
+            (0.25, 0.6),
+            0,
+            f"So far A keeps more dissensus: lower on '{MERGED}', about the same on '{TOC}'.",
+        ),
+        ((0.25, 0.5), (0.0, 0.1), 1, "So far B keeps more dissensus: lower on both measures."),
+        (
+            (0.0, 0.6),
+            (0.25, 0.2),
+            None,
+            f"No clear answer so far: A keeps more dissensus on '{TOC}', B on '{MERGED}'.",
+        ),
+        (
+            (0.25, 0.304),
+            (0.25, 0.300),
+            None,
+            f"So far both keep about the same dissensus, on both measures ('{TOC}' and '{MERGED}').",
+        ),
+    ],
+)
+def test_the_verdict_weighs_both_measures_and_names_each_tie(first, second, keeps, says):
+    """The old verdict looked at the second measure only when the first tied, and then named the first."""
+    answer = verdict(_outputs(*first), _outputs(*second), ("A", "B"))
+    assert answer.keeps == keeps
+    assert answer.overall.startswith(says)
+    shown = {r.name: r.values for r in answer.readings}
+    assert list(shown) == ["toc_attrition", "unwarranted_convergence", "consensus_bias"]
+    assert shown["toc_attrition"] == (first[0], second[0])
+    assert shown["unwarranted_convergence"] == (first[1], second[1])
+    assert "one seed" in answer.caveat and "press Reset" in answer.caveat
+
+
+def test_the_verdict_names_consensus_bias_when_it_points_the_other_way():
+    answer = verdict(
+        _outputs(0.0, 0.3, bias=0.6), _outputs(0.25, 0.4, bias=0.4), ("A", "B"), ("A (x)", "B (y)")
     )
-    assert text.startswith("So far A keeps more dissensus")
-    assert "about the same" in verdict(base, base, ("A", "B"))
+    assert answer.overall.startswith("So far A (x) keeps more dissensus: lower on both measures.")
+    assert answer.overall.endswith(
+        "consensus bias, which also counts whose views decisions follow, is lower for B."
+    )
+    assert [r.lower for r in answer.readings] == [0, 0, 1]
+    same_way = verdict(_outputs(0.0, 0.3, bias=0.4), _outputs(0.25, 0.4, bias=0.6), ("A", "B"))
+    assert "consensus bias" not in same_way.overall
+
+
+def test_the_verdict_comes_from_the_numbers_not_the_side():
+    """Swapping the two set-ups swaps the answer, for any numbers: nothing favours A, B or a design."""
+    rng = np.random.default_rng(5)
+    for _ in range(500):
+        a, b = (_outputs(rng.choice([0, 0.25, 0.5]), rng.random(), rng.random()) for _ in range(2))
+        here, swapped = verdict(a, b, ("A", "B")), verdict(b, a, ("A", "B"))
+        assert (here.keeps, swapped.keeps) in {(None, None), (0, 1), (1, 0)}
+        assert [r.lower for r in here.readings] == [
+            None if r.lower is None else 1 - r.lower for r in swapped.readings
+        ]
 
 
 # ------------------------------------------------------------------------------------------ charts
@@ -260,16 +346,17 @@ def _write_results(path: Path) -> None:
     from experiments.store import Store
 
     scenario = small_draft().check().scenario
-    Store(path).record_run(
-        experiment="single_runs",
-        run_key="citizens_assembly/seed=1",
-        scenario=scenario.name,
-        params=scenario.flat(),
-        seed=1,
-        code_version="test",
-        status="done",
-        rows=simulate(scenario, steps=4),
-    )
+    with Store(path) as store:  # closed, so that everything is in the file itself (no -wal beside it)
+        store.record_run(
+            experiment="single_runs",
+            run_key="citizens_assembly/seed=1",
+            scenario=scenario.name,
+            params=scenario.flat(),
+            seed=1,
+            code_version="test",
+            status="done",
+            rows=simulate(scenario, steps=4),
+        )
 
 
 def test_the_results_folder_comes_from_the_environment(results_folder, monkeypatch):
@@ -324,6 +411,64 @@ def test_a_file_that_is_not_a_results_database_is_refused(results_folder):
     sqlite3.connect(results_folder / "other.db").execute("CREATE TABLE t (x)").connection.close()
     with pytest.raises(ResultsError, match="not a results file"):
         ResultsFile(resolve("other.db"))
+
+
+def _plain(message: str | None) -> str:
+    """A message for the page: present, one line, and naming no Python error."""
+    assert message
+    for word in ("Traceback", "OperationalError", "DatabaseError", "KeyError", "Error:"):
+        assert word not in message
+    assert "\n" not in message
+    return message
+
+
+def test_a_database_with_other_columns_is_refused_with_a_message(results_folder):
+    """``runs`` and ``steps`` tables, but not coprod's: named on the page instead of ``no such column``."""
+    db = sqlite3.connect(results_folder / "other.db")
+    db.execute("CREATE TABLE runs (id INTEGER, name TEXT)")
+    db.execute("CREATE TABLE steps (id INTEGER, value REAL)")
+    db.execute("INSERT INTO runs VALUES (1, 'x')")
+    db.commit()
+    db.close()
+    with pytest.raises(ResultsError, match="its runs table lacks experiment, run_key"):
+        ResultsFile(resolve("other.db"))
+    path, runs, problem = open_runs("other.db")
+    assert path is None and runs == []
+    assert "not a results file this version of coprod can read" in _plain(problem)
+
+
+def test_a_database_missing_an_output_column_is_refused_with_a_message(results_folder):
+    path = results_folder / "old.db"
+    _write_results(path)
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE steps DROP COLUMN lock_in")
+    db.commit()
+    db.close()
+    _, runs, problem = open_runs("old.db")
+    assert runs == []
+    assert _plain(problem).endswith("its steps table lacks lock_in.")
+
+
+@pytest.mark.parametrize("table", ["runs", "steps"])
+def test_a_damaged_results_file_gives_a_message_not_a_traceback(results_folder, table):
+    """The file opens (its list of tables is intact) but the pages of one table are overwritten."""
+    path = results_folder / "damaged.db"
+    _write_results(path)
+    db = sqlite3.connect(path)
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", [table]).fetchone()
+    db.close()
+    data = bytearray(path.read_bytes())
+    data[(root - 1) * page_size : root * page_size] = b"\xff" * page_size
+    path.write_bytes(bytes(data))
+    opened, runs, problem = open_runs("damaged.db")
+    if table == "runs":
+        assert opened is None and runs == []
+    else:  # the run list reads; its curves do not
+        assert problem is None and len(runs) == 1
+        (months, series), params, problem = read_run(opened, runs[0])
+        assert len(months) == 0 and series == {} and params == {}
+    assert "damaged.db could not be read: it may be damaged" in _plain(problem)
 
 
 # ------------------------------------------------------------------------------------------ serving

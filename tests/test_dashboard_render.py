@@ -197,8 +197,14 @@ def test_compare_steps_both_set_ups_from_the_same_seed(dashboard):
     assert month(view) == "Month 2 of 120"
     running = text(one(view, "running"))
     assert "A: Top-down consultation" in running and "B: Action research cooperative" in running
-    assert "keeps" in text(one(view, "verdict"))
     a, b = (simulate(Scenario.build({"design": {"kind": kind}}), steps=2)[-1] for kind in KINDS)
+    answer = text(one(view, "verdict"))
+    assert "dissensus" in answer and "A (Top-down consultation)" in answer
+    readings = html(view, "readings")
+    for name in ("toc_attrition", "unwarranted_convergence", "consensus_bias"):
+        row = re.search(rf"reading-{name}'>(.*?)</tr>", readings).group(1)
+        assert re.findall(r"class='number'>([^<]*)<", row) == [f"{a[name]:.2f}", f"{b[name]:.2f}"], name
+    assert "one seed" in text(one(view, "verdict-caveat"))
     rows = html(view, "indicators")
     for name in ("structure", "consensus_displacement", "procedural_justice", "transaction_costs"):
         shown = re.search(rf'indicator-{name}".*?indicator-value">([^<]*)<', rows).group(1)

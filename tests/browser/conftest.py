@@ -3,6 +3,10 @@
 Playwright cannot download its own browsers here, so pytest-playwright's launch arguments are overridden
 to use ``/usr/bin/chromium`` (``apt-get install -y chromium chromium-driver``) with the flags PLATFORM.md
 lists. Run only these with ``pytest -m browser``; leave them out with ``-m "not browser"``.
+
+The page must work with no network: every browser context these tests open lets requests (and websockets)
+to this machine through and stops any other, recording its address; a test during which one was tried
+fails at its teardown, naming them.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, WebSocketRoute, expect
 
 from benchmarks.dashboard import CHROMIUM, LAUNCH_ARGS  # one list of flags for both
 
@@ -36,6 +40,55 @@ def browser_type_launch_args(browser_type_launch_args):
     if not CHROMIUM.exists():
         pytest.fail(f"no chromium at {CHROMIUM}: apt-get install -y chromium chromium-driver")
     return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": LAUNCH_ARGS}
+
+
+# Any address that is not this machine (127.0.0.1, localhost, [::1]) over http(s) or ws(s).
+OFF_MACHINE = re.compile(r"^(?!(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$))")
+
+
+@pytest.fixture(scope="session")
+def off_machine() -> list[str]:
+    """The addresses beyond this machine that a page tried to reach during the current test."""
+    return []
+
+
+def keep_local(context: BrowserContext, tried: list[str]) -> BrowserContext:
+    """Stop, and record, every request and websocket of ``context`` that would leave this machine."""
+
+    def stop(route: Route) -> None:
+        tried.append(route.request.url)
+        route.abort("blockedbyclient")
+
+    def stop_socket(socket: WebSocketRoute) -> None:
+        tried.append(socket.url)
+        socket.close()
+
+    context.route(OFF_MACHINE, stop)
+    context.route_web_socket(OFF_MACHINE, stop_socket)
+    return context
+
+
+@pytest.fixture(scope="session")
+def browser(browser: Browser, off_machine: list[str]) -> Browser:
+    """pytest-playwright's browser, whose every new context (its own ``page`` fixture's and those the
+    tests open themselves) keeps to this machine."""
+    opened = browser.new_context
+
+    def new_context(**kwargs) -> BrowserContext:
+        return keep_local(opened(**kwargs), off_machine)
+
+    browser.new_context = new_context
+    return browser
+
+
+@pytest.fixture(autouse=True)
+def no_network(off_machine: list[str]) -> Iterator[None]:
+    """Fail the test if its pages tried to reach anything beyond this machine."""
+    off_machine.clear()
+    yield
+    tried = list(off_machine)
+    off_machine.clear()
+    assert not tried, f"the page tried to reach beyond this machine: {tried}"
 
 
 @pytest.fixture(scope="session")
@@ -140,6 +193,8 @@ class Dashboard:
         """Take a picture of the page for the README: into ``docs/img/`` when it has none yet, or when
         COPROD_UPDATE_SCREENSHOTS=1 (so an ordinary test run leaves the committed pictures alone)."""
         shot = scratch / name
+        self.page.evaluate("window.scrollTo(0, 0)")  # the top of the page, whatever a click scrolled to
+        self.page.wait_for_timeout(200)
         self.page.screenshot(path=shot)
         target = SCREENSHOTS / name
         if os.environ.get(UPDATE_SCREENSHOTS) == "1" or not target.exists():

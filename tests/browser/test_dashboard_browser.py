@@ -75,6 +75,13 @@ def test_compare_mode_shows_two_set_ups(dashboard: Dashboard, tmp_path):
     expect(view.locator(".month-counter")).to_have_text(re.compile(r"^Month ([4-9]\d|1\d\d) "))
     dashboard.press("Pause", "compare")
     expect(view.locator(".verdict")).to_contain_text("dissensus")
+    for name in ("toc_attrition", "unwarranted_convergence", "consensus_bias"):
+        expect(view.locator(f".readings .reading-{name} td.number")).to_have_count(2)  # A and B
+    expect(view.locator(".verdict-caveat")).to_contain_text("one seed")
+    # the README's picture: the end of the run, where seed 1 gives a clear answer
+    dashboard.press("max", "compare")
+    dashboard.press("Play", "compare")
+    expect(view.locator(".month-counter")).to_have_text("Month 120 of 120", timeout=60_000)
     dashboard.page.wait_for_timeout(600)
     assert dashboard.screenshot("compare.png", tmp_path).stat().st_size > 10_000
 
@@ -142,3 +149,23 @@ def test_play_advances_the_month_and_pause_stops_it(dashboard: Dashboard):
     stopped = dashboard.month()
     dashboard.page.wait_for_timeout(1500)  # 30 months at this speed, had it not stopped
     assert dashboard.month() == stopped < 120
+
+
+def test_a_request_beyond_this_machine_is_stopped_and_recorded(dashboard: Dashboard, off_machine):
+    """The guard every test here runs under (``keep_local`` in conftest): the page works with no network
+    only if a request that tried to leave would have been seen."""
+    outcome = dashboard.page.evaluate(
+        """async () => {
+            const fetched = await fetch("http://example.com/asset.js")
+                .then(() => "answered", () => "stopped");
+            const socket = await new Promise(done => {
+                const ws = new WebSocket("ws://example.com/socket");
+                ws.onopen = () => done("answered");
+                ws.onerror = ws.onclose = () => done("stopped");
+            });
+            return [fetched, socket];
+        }"""
+    )
+    assert outcome == ["stopped", "stopped"]
+    assert off_machine == ["http://example.com/asset.js", "ws://example.com/socket"]
+    off_machine.clear()  # asked for here; the check after each test is for requests nobody asked for
