@@ -276,6 +276,14 @@ def markdown(results: dict) -> str:
                     f"{r['headless_steps_per_second']:.1f} | {r['browser_over_headless']:.2f} | "
                     f"{r['repeats']} |"
                 )
+            if "page_seconds" in dash:
+                low, high = dash["page_seconds_spread"]
+                lines += [
+                    "",
+                    f"Time to a usable page (new browser context, until the month counter is drawn): "
+                    f"{dash['page_seconds']:.2f} s (median; {low:.2f}-{high:.2f}); the first opening "
+                    f"after the server started: {dash['page_seconds_first']:.2f} s.",
+                ]
             cut = [f"{r['residents']:,}" for r in dash["rows"] if r.get("horizon_reached")]
             if cut:
                 lines += ["", f"The run reached its last month within a window at {', '.join(cut)} residents"]
