@@ -188,6 +188,8 @@ def test_unfacilitated_meeting_hides_the_unshared_and_discounts_the_marginalised
     mentioned = share_knowledge(m, idx)
     assert np.array_equal(mentioned, u < expected[kinds])
     # the replay is not trivially all or nothing for the items left to chance
+    for kind in (0, 3, 4):
+        assert 0 < mentioned[kinds == kind].sum() < (kinds == kind).sum()
     assert all(0 < mentioned[kinds == k].sum() < 50 for k in (0, 3, 4))
     assert p.knows[np.ix_(idx, np.flatnonzero(mentioned))].all()
 
