@@ -45,7 +45,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 dashboard: $(STAMP)
-	$(VENV)/bin/coprod dashboard
+	$(VENV)/bin/coprod dashboard $(if $(PORT),--port $(PORT))
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run

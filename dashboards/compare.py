@@ -96,8 +96,11 @@ def Compare():
 def ComparePanel(sides: solara.Reactive[Sides], checked):
     s = sides.value
     problems: dict[str, str] = {}
-    for c in checked:
-        problems.update({k: m for k, m in c.problems.items() if k not in problems})
+    sides_with: dict[str, list[str]] = {}  # which set-ups a problem belongs to
+    for name, c in zip(NAMES, checked, strict=True):
+        for key, message in c.problems.items():
+            problems.setdefault(key, message)
+            sides_with.setdefault(key, []).append(name)
     with solara.Card(
         "Two set-ups", subtitle="Same city, same seed. Changes apply when you press Reset.", margin=0
     ):
@@ -135,7 +138,7 @@ def ComparePanel(sides: solara.Reactive[Sides], checked):
             )
         for key, message in problems.items():
             if key not in SHARED and key != SEED_KEY:
-                solara.Text(message, classes=["field-problem"])
+                solara.Text(f"Set-up {' and '.join(sides_with[key])}: {message}", classes=["field-problem"])
 
 
 @solara.component

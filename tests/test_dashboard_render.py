@@ -211,6 +211,16 @@ def test_compare_steps_both_set_ups_from_the_same_seed(dashboard):
         assert shown == f"{a[name]:.2f} vs {b[name]:.2f}", name
 
 
+def test_compare_says_which_set_up_a_problem_belongs_to(dashboard):
+    tabs = next(w for w in widgets(dashboard) if isinstance(w, v.Tabs))
+    tabs.v_model = 1
+    view = one(dashboard, "compare")
+    # 28 residents: too few for top-down consultation's 30 participants (A), enough for the cooperative's 25
+    typed(one(one(view, "parameter-population-residents"), "slider-typed", v.TextField), "28")
+    problems = [text(w) for w in with_class(view, "field-problem")]
+    assert len(problems) == 1 and problems[0].startswith("Set-up A: More participants than residents")
+
+
 def test_stored_results_can_be_browsed(tmp_path, monkeypatch):
     folder = tmp_path / "results"
     folder.mkdir()
