@@ -397,10 +397,6 @@ def sweep(
     definition = experiment.definition()
     version = code_version()
     _check_compatible(store, experiment.name, definition, version)
-    try:
-        store.record_experiment(experiment.name, definition, experiment.root_seed, version)
-    except StoreWriteError as err:
-        raise _write_failed(err) from None
 
     recorded = store.statuses(experiment.name)
     if retry_failed:
@@ -432,6 +428,11 @@ def sweep(
             pool = LocalPool(workers)
             stack.callback(pool.close)
             where = f" on {workers} local process{'es' if workers > 1 else ''}"
+        # recorded once the workers are there: a scheduler that cannot be reached leaves the file as it was
+        try:
+            store.record_experiment(experiment.name, definition, experiment.root_seed, version)
+        except StoreWriteError as err:
+            raise _write_failed(err) from None
         print(
             f"{experiment.name}: {len(runs)} runs, {already} already recorded, running {len(tasks)}"
             + (" failed or timed out" if retry_failed else "")

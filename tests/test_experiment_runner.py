@@ -262,11 +262,16 @@ def test_set_aside_stale_keeps_the_old_database_and_starts_a_new_one(tmp_path, c
     assert sorted(p.name for p in tmp_path.glob("*.db")) == ["tiny.0.0.0-older.db", "tiny.db"]
 
 
-def test_unreachable_scheduler_leaves_no_database(tmp_path, capsys):
+def test_unreachable_scheduler_leaves_no_database_and_an_existing_one_as_it_was(tmp_path, capsys):
     db = tmp_path / "new" / "a.db"
     assert sweep(TINY, "--db", db, "--scheduler", "tcp://127.0.0.1:1") == 2
     assert "--scheduler: cannot reach the Dask scheduler" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
+    existing = tmp_path / "old.db"
+    Store(existing).close()
+    assert sweep(TINY, "--db", existing, "--scheduler", "tcp://127.0.0.1:1") == 2
+    with Store(existing) as store:
+        assert store.experiment_names() == [] and tables(existing) == ([], [])
 
 
 def test_bad_worker_count_or_scheduler_exits_2(tmp_path, capsys):
