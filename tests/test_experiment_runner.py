@@ -20,23 +20,13 @@ from experiments.design import load_experiment
 from experiments.runner import FAULT_ENV, scenario_from_params, simulate_within
 from experiments.store import Store
 from model import OUTPUTS, load_scenario, simulate
+from tests.support import tables
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "experiments_fixtures"
 DET = FIXTURES / "det.toml"
 TINY = FIXTURES / "tiny.toml"
 COPROD = str(Path(sys.executable).parent / "coprod")
-
-
-def tables(db: Path) -> tuple[list, list]:
-    """The runs (without timings and worker-side clocks) and the steps of a database, in key order."""
-    with sqlite3.connect(db) as conn:
-        runs = conn.execute(
-            "SELECT experiment, run_key, scenario, params, scenario_hash, seed, code_version, status, error "
-            "FROM runs ORDER BY experiment, run_key"
-        ).fetchall()
-        steps = conn.execute("SELECT * FROM steps ORDER BY experiment, run_key, step").fetchall()
-    return runs, steps
 
 
 def sweep(*args: str) -> int:

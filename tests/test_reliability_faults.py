@@ -30,7 +30,7 @@ import pytest
 from coprod.cli import main
 from experiments.runner import HANG_ENV, KILL_ENV
 from experiments.store import MAX_PAGES_ENV, Store
-from tests.support import no_hang
+from tests.support import no_hang, tables
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "experiments_fixtures" / "tiny.toml"
@@ -41,17 +41,6 @@ COPROD = str(Path(sys.executable).parent / "coprod")
 def sweep(*args) -> int:
     with no_hang(120):
         return main(["sweep", *map(str, args)])
-
-
-def tables(db: Path) -> tuple[list, list]:
-    """The runs (without timings) and the steps of a database, in key order."""
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        runs = conn.execute(
-            "SELECT experiment, run_key, scenario, params, scenario_hash, seed, code_version, status, error "
-            "FROM runs ORDER BY experiment, run_key"
-        ).fetchall()
-        steps = conn.execute("SELECT * FROM steps ORDER BY experiment, run_key, step").fetchall()
-    return runs, steps
 
 
 def check_whole(conn: sqlite3.Connection, per_run: int = STEPS_PER_RUN) -> dict[str, str]:
