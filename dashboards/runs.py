@@ -48,7 +48,7 @@ def network_picture(model: GovernanceModel, residents: int = SAMPLED_RESIDENTS) 
     """Keep every official, academic and group, add residents outwards along ties from them (so the picture
     shows who is connected to whom rather than scattered strangers), and lay it out once."""
     kind = np.asarray(model.people.kind)
-    sampler = np.random.default_rng(model.scenario.run.seed)  # its own stream: the model's stays untouched
+    sampler = np.random.default_rng(model.settings.run.seed)  # its own stream: the model's stays untouched
     others = np.flatnonzero(kind != RESIDENT)
     resident_rows = _residents_near(others, model.edges, kind, residents, sampler)
     nodes = np.concatenate([resident_rows, others])

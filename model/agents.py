@@ -11,7 +11,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-THEORY_NAMES = ("incremental", "structural", "knowledge", "coalition")
+from model.kinds import THEORIES
 
 
 class Actor(mesa.Agent):
@@ -26,10 +26,11 @@ class Actor(mesa.Agent):
     - ``fatigue`` [0-1]: accumulated emotional labour; taking part above ``resources.dropout_fatigue`` stops
     - ``skill`` [0-1]: capability stock built by taking part
     - ``trust`` [0-1 per kind]: trust in residents, officials, academics and civil-society groups
+      (residents' trust in officials: whether they accept an invitation; in academics: how far evidence
+      pulls them; in groups: whether they come through a group; officials' trust in residents: stubbornness
+      and deferring to citizens)
     - ``knowledge`` [item ids]: the knowledge items this actor holds
     """
-
-    kind_code = -1
 
     def __init__(self, model, index: int):
         super().__init__(model)
@@ -42,7 +43,7 @@ class Actor(mesa.Agent):
     view = property(lambda self: float(self._p.view[self.index]))
     initial_view = property(lambda self: float(self._p.view0[self.index]))
     salience = property(lambda self: float(self._p.salience[self.index]))
-    theory_of_change = property(lambda self: THEORY_NAMES[int(self._p.toc[self.index])])
+    theory_of_change = property(lambda self: THEORIES[int(self._p.toc[self.index])])
     capacity = property(lambda self: float(self._p.capacity[self.index]))
     fatigue = property(lambda self: float(self._p.fatigue[self.index]))
     skill = property(lambda self: float(self._p.skill[self.index]))
@@ -56,12 +57,11 @@ class Resident(Actor):
     """A resident. Beyond :class:`Actor`:
 
     - ``marginalised`` [bool]: belongs to the deprived share of the population
-    - ``benefits`` [GBP, cumulative]: public spending and experiment benefits received
+    - ``benefits`` [GBP this month]: public spending and experiment benefits received (drives trust)
     - ``group`` [group index or -1]: the civil-society group the resident belongs to
     Residents hold lay and community knowledge items.
     """
 
-    kind_code = 0
     marginalised = property(lambda self: bool(self._p.marginalised[self.index]))
     benefits = property(lambda self: float(self._p.benefits[self.index]))
     group = property(lambda self: int(self._p.group_of[self.index]))
@@ -71,19 +71,15 @@ class Official(Actor):
     """A local-government official. Beyond :class:`Actor`:
 
     - ``authority`` [x a resident]: speaking and persuasive weight (``design.official_weight``)
-    - ``budget_control`` [GBP per month]: the share of the public budget this official controls
-    - ``accountability`` [0-1]: orientation downward to citizens (1) or upward to hierarchy (0), follows the
-      governance structure's ``downward_accountability``
+    - ``accountability`` [0-1]: orientation downward to citizens (1) or upward to hierarchy (0); with trust in
+      residents, the chance of deferring to the citizens' recommendation in a decision; follows the
+      structure's ``downward_accountability`` at ``behaviour.accountability_learning``
     - ``adopted`` [bool]: has adopted the practices of successful experiments (incremental theory)
     Officials hold expert and technical knowledge items.
     """
 
-    kind_code = 1
-    authority = property(lambda self: float(self.model.design.official_weight))
-    budget_control = property(
-        lambda self: float(self.model.scenario.resources.budget) / self.model.n_officials
-    )
-    accountability = property(lambda self: float(self.model.structure["downward_accountability"]))
+    authority = property(lambda self: float(self.model.settings.design.official_weight))
+    accountability = property(lambda self: float(self._p.accountability[self.index]))
     adopted = property(lambda self: bool(self._p.adopted[self.index]))
 
 
@@ -91,18 +87,15 @@ class Academic(Actor):
     """An academic. Beyond :class:`Actor`:
 
     - ``positionality`` [0-1]: detached (0) or engaged (1); fixed over a run; engaged academics hold
-      their view less firmly in meetings (stubbornness ``0.5 (1 - positionality)``)
+      their view less firmly in meetings (stubbornness ``behaviour.detached_stubbornness (1 - positionality)``)
     - ``epistemic_authority`` [x a resident]: weight of their word (``design.expert_weight``)
-    - ``facilitation_skill`` [0-1]: read as their positionality (engaged academics facilitate)
-    Academics, like officials, hold each expert knowledge item with chance 0.6 (others 0.02); new items
-    replace stale ones each month (:func:`model.knowledge.renew_knowledge`), which is how new studies
-    enter. Academics have no evidence-production state of their own.
+    Academics, like officials, hold expert knowledge items (``deliberation.expert_holding_professional``);
+    new items replace stale ones each month (:func:`model.knowledge.renew_knowledge`), which is how new
+    studies enter. Academics have no evidence-production state of their own.
     """
 
-    kind_code = 2
     positionality = property(lambda self: float(self._p.positionality[self.index]))
-    epistemic_authority = property(lambda self: float(self.model.design.expert_weight))
-    facilitation_skill = property(lambda self: float(self._p.positionality[self.index]))
+    epistemic_authority = property(lambda self: float(self.model.settings.design.expert_weight))
 
 
 class CivilSocietyGroup(Actor):
@@ -112,8 +105,6 @@ class CivilSocietyGroup(Actor):
     - ``mobilisation`` [0-1]: capacity to bring members to meetings and to co-finance
     Its view is its members' mean view; groups broker between residents and officials in the network.
     """
-
-    kind_code = 3
 
     @property
     def members(self) -> np.ndarray:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.world import ACADEMIC, GROUP, OFFICIAL, RESIDENT
+from model.credibility import credibility
+from model.kinds import ACADEMIC, GROUP, OFFICIAL, RESIDENT
 
 
 def top_k(candidates: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -54,28 +55,28 @@ def stratified(
 
 def convene(m) -> None:
     """Select this month's participants into ``m.people.taking_part``."""
-    p, d = m.people, m.scenario.design
+    p, d, b = m.people, m.settings.design, m.settings.behaviour
     r = m.n_residents
     res = np.arange(r)
     cost = participation_cost(m)
     available = p.capacity * (1.0 - p.fatigue)
-    able = (available >= cost) & (p.fatigue < m.scenario.resources.dropout_fatigue)
+    able = (available >= cost) & (p.fatigue < m.settings.resources.dropout_fatigue)
     keep = p.taking_part & able & (m.rng.random(p.n) < d.continuity)
     chosen = np.zeros(p.n, dtype=bool)
     chosen[keep] = True
 
     k = max(0, d.participants - int(keep[:r].sum()))
-    # residents who distrust officials decline more often (Tyler 2006): willingness 0.5 + 0.5 trust
-    willing = m.rng.random(r) < 0.5 + 0.5 * p.trust[:r, OFFICIAL]
+    # residents who distrust officials decline more often (Tyler 2006)
+    willing = m.rng.random(r) < b.willingness_floor + (1 - b.willingness_floor) * p.trust[:r, OFFICIAL]
     eligible = res[able[:r] & ~keep[:r] & willing]
     strata = p.district[:r] * 2 + p.marginalised[:r]
     officials = np.flatnonzero(p.kind == OFFICIAL)
     academics = np.flatnonzero(p.kind == ACADEMIC)
     groups = np.flatnonzero(p.kind == GROUP)
-    n_off = max(1, int(np.ceil(d.participants / 10)))
-    n_acad = int(np.ceil(d.participants / 20)) if {"design", "analysis"} & set(d.stages) else 0
-    n_groups = 0
-    motivation = available[eligible] * (0.5 + p.salience[eligible])
+    n_off, n_acad, n_groups = seats(m)
+    motivation = available[eligible] * (1 + b.justice_drive * p.salience[eligible])
+    # residents reached through their group come as far as they trust groups
+    group_pull = p.trust[eligible, GROUP]
 
     match d.selection:
         case "self_selection":
@@ -88,40 +89,47 @@ def convene(m) -> None:
             picked = stratified(eligible, strata[eligible], strata, k, m.rng)
         case "mixed_cooperative":
             # half through civil-society groups, half by lottery: residents come with their networks
-            via_groups = eligible[p.group_of[eligible] >= 0]
-            half = top_k(via_groups, np.ones(len(via_groups)), k // 2, m.rng)
-            rest = np.setdiff1d(eligible, half)
-            picked = np.union1d(half, stratified(rest, strata[rest], strata, k - len(half), m.rng))
-            n_off, n_acad = max(1, d.participants // 5), max(1, d.participants // 8)
-            n_groups = max(1, len(groups) // 4) if len(groups) else 0
+            member = p.group_of[eligible] >= 0
+            through = top_k(eligible[member], group_pull[member], int(d.via_groups * k), m.rng)
+            rest = np.setdiff1d(eligible, through)
+            picked = np.union1d(through, stratified(rest, strata[rest], strata, k - len(through), m.rng))
         case "contribution":
             # partners are the groups that can bring money; residents come only through them
-            partners = top_k(groups, p.mobilisation[groups] + 1e-9, max(1, len(groups) // 3), m.rng)
+            n_partners = max(1, int(np.ceil(d.partner_share * len(groups))))
+            partners = top_k(groups, p.mobilisation[groups], n_partners, m.rng)
             chosen[partners] = True
-            via = eligible[np.isin(p.group_of[eligible], partners - p.first_group)]
-            picked = top_k(via, motivation[np.isin(eligible, via)], k, m.rng)
-            n_off, n_acad = max(1, d.participants // 4), max(1, d.participants // 4)
+            via = np.isin(p.group_of[eligible], partners - p.first_group)
+            picked = top_k(eligible[via], (motivation * group_pull)[via], k, m.rng)
         case other:
             raise ValueError(f"unknown design.selection {other!r}")
     chosen[picked] = True
     # those who stay on count towards each kind's seats: the room does not grow month by month
-    for members, seats, weight in (
+    for members, n_seats, weight in (
         (officials, n_off, None),
         (academics, n_acad, None),
-        (groups, n_groups, p.mobilisation[groups] + 0.1),
+        (groups, n_groups, p.mobilisation[groups]),
     ):
         free = members[able[members] & ~chosen[members]]
         w = np.ones(len(free)) if weight is None else weight[np.isin(members, free)]
-        chosen[top_k(free, w, seats - int(chosen[members].sum()), m.rng)] = True
+        chosen[top_k(free, w, n_seats - int(chosen[members].sum()), m.rng)] = True
     if d.participants == 0:
         chosen[:] = False
     p.taking_part = chosen
 
 
+def seats(m) -> tuple[int, int, int]:
+    """Seats for officials, academics (when citizens take part in the design or analysis stage) and groups."""
+    d = m.settings.design
+    n_off = max(1, int(np.ceil(d.official_seats * d.participants)))
+    research = bool({"design", "analysis"} & set(d.stages))
+    n_acad = max(1, int(np.ceil(d.academic_seats * d.participants))) if research and d.academic_seats else 0
+    return n_off, n_acad, int(np.ceil(d.group_seats * m.n_groups))
+
+
 def participation_cost(m) -> np.ndarray:
     """Share of a month's capacity that taking part costs each actor: residents net of the stipend;
     officials and academics take part in paid time but it still takes their time."""
-    d = m.scenario.design
+    d = m.settings.design
     return np.where(m.people.kind == RESIDENT, d.participation_cost * (1.0 - d.stipend), d.participation_cost)
 
 
@@ -139,37 +147,33 @@ def _delegates(m, able: np.ndarray) -> np.ndarray:
 def voice_weights(m, idx: np.ndarray) -> np.ndarray:
     """Effective speaking weight of each participant.
 
-    Officials carry ``design.official_weight``, academics ``design.expert_weight``, groups their
-    mobilisation; marginalised residents suffer a credibility deficit that grows with inequality
-    (testimonial injustice, Fricker 2007). Facilitation shrinks every weight towards equality:
-    ``w_eff = w ** (1 - facilitation)``.
+    Officials carry ``design.official_weight``, academics ``design.expert_weight``, groups one plus their
+    mobilisation, marginalised residents their credibility (:func:`model.credibility.credibility`), other
+    residents 1. Facilitation shrinks every weight towards equality: ``w_eff = w ** (1 - facilitation)``
+    (credibility already carries it).
     """
-    p, d = m.people, m.scenario.design
+    p, d = m.people, m.settings.design
     kind = p.kind[idx]
     base = np.select(
-        [kind == OFFICIAL, kind == ACADEMIC, kind == GROUP, p.marginalised[idx]],
-        [
-            d.official_weight,
-            d.expert_weight,
-            1.0 + p.mobilisation[idx],
-            1.0 - 0.5 * m.scenario.context.inequality,
-        ],
+        [kind == OFFICIAL, kind == ACADEMIC, kind == GROUP],
+        [d.official_weight, d.expert_weight, 1.0 + p.mobilisation[idx]],
         1.0,
-    )
-    return base ** (1.0 - d.facilitation)
+    ) ** (1.0 - d.facilitation)
+    return np.where((kind == RESIDENT) & p.marginalised[idx], credibility(m.settings), base)
 
 
 def stubbornness(m, idx: np.ndarray) -> np.ndarray:
     """How firmly each participant holds their initial view in a meeting (Friedkin-Johnsen prejudice):
     officials by ``design.official_stubbornness``, academics by their detachment, residents by
     ``deliberation.stubbornness``; groups speak for their members and hold nothing of their own."""
-    p, s = m.people, m.scenario
+    p, s = m.people, m.settings
+    b = s.behaviour
     kind = p.kind[idx]
-    # officials who have lost trust in residents (backlash) dig in: half the gap to full stubbornness
+    # officials who have lost trust in residents (backlash) dig in towards full stubbornness
     official = s.design.official_stubbornness
-    official = official + (1 - official) * 0.5 * (1 - p.trust[idx, RESIDENT])
+    official = official + (1 - official) * b.distrust_entrenchment * (1 - p.trust[idx, RESIDENT])
     return np.select(
         [kind == OFFICIAL, kind == ACADEMIC, kind == GROUP],
-        [official, 0.5 * (1.0 - p.positionality[idx]), 0.0],
+        [official, b.detached_stubbornness * (1.0 - p.positionality[idx]), 0.0],
         s.deliberation.stubbornness,
     )

@@ -10,11 +10,17 @@ Rules follow the authority axis of Fung's (2006) democracy cube:
   share, allocated by votes weighted by need (the Porto Alegre need criterion, Wampler 2007);
 - ``contribution`` (co-financed partnership): say follows money put in.
 
+Officials hold the say the rule leaves them; each official *defers* to the citizens' recommendation with
+probability ``accountability x trust in residents`` (their own state), passing their share of the say to the
+citizen side: how far downward accountability is acted on, month by month (Fung 2006; Arnstein 1969).
+
 Each rule returns the decision's *social power* vector (who determined the position, summing to 1), the
 Friedkin-Johnsen notion of influence (Friedkin & Johnsen 1999) applied to the decision itself; it is what
-``marginalised_influence`` measures. Under forced-consensus rules participants drop minority theories of
-change with probability ``deliberation.conformity`` (halved by full facilitation): consensus bias on
-theories of change.
+``marginalised_influence`` and ``structure`` measure. Every group that decides together feels pressure to
+conform (Asch 1956): participants drop a theory of change the group's voice-weighted majority does not hold
+with probability ``deliberation.conformity`` (less with facilitation, ``behaviour.facilitation_relief``).
+Under forced-consensus rules the group is the whole room; under the dissensus rule it is each experiment
+team, so minorities can keep their own theory in a team of their own.
 """
 
 from __future__ import annotations
@@ -23,7 +29,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.world import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
+from model.kinds import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
+
+TIE_BREAK = (
+    1e-9  # a random amount far below any real difference in weighted tallies (numerical, not behaviour)
+)
 
 
 @dataclass
@@ -33,16 +43,19 @@ class Decision:
     power: np.ndarray  # their share of the say (sums to 1)
     allocation: np.ndarray  # share of the decided budget per district (sums to 1)
     teams: list[np.ndarray] = field(default_factory=list)  # experiment teams
-    consensus: bool = True  # was one answer forced?
+    consensus: bool = True  # was one answer forced on the whole room?
+    deferred: float = 0.0  # share of officials' say passed to the citizen side
+    deferring: np.ndarray | None = None  # bool over all officials: who deferred to the citizens
     published: bool = False  # rationale published?
     recommendation: float | None = None  # the citizen side's view, before officials blend it in
 
 
 def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
     """Apply the design's rule to this month's meeting (participants ``idx`` with voice ``weights``)."""
-    p, s = m.people, m.scenario
+    p, s = m.people, m.settings
     cw = m.structure["citizen_weight"]
     officials = np.flatnonzero(p.kind == OFFICIAL)
+    defers = m.rng.random(len(officials)) < p.accountability[officials] * p.trust[officials, RESIDENT]
     official_view = float(p.view[officials].mean())
     citizen = idx[p.kind[idx] != OFFICIAL]
     w_c = weights[p.kind[idx] != OFFICIAL]
@@ -60,11 +73,17 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
         match rule:
             case "advisory":
                 d = _blend(
-                    m, citizen, w_c / w_c.sum(), officials, np.full(len(officials), 1 / len(officials)), cw
+                    m,
+                    citizen,
+                    w_c / w_c.sum(),
+                    officials,
+                    np.full(len(officials), 1 / len(officials)),
+                    cw,
+                    defers,
                 )
                 d.teams = _split(m, idx, s.design.experiments)
             case "dissensus":
-                d = _dissensus(m, idx, weights, citizen, w_c, officials, cw)
+                d = _dissensus(m, idx, citizen, w_c, officials, cw, defers)
             case "vote":
                 voters = citizen[p.kind[citizen] == RESIDENT]
                 if len(voters) == 0:
@@ -76,58 +95,79 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
                     officials,
                     np.full(len(officials), 1 / len(officials)),
                     cw,
+                    defers,
                 )
                 votes = np.bincount(p.district[voters], minlength=m.n_districts).astype(float)
                 d.allocation = _normalise(votes * m.need ** (2 * s.design.need_weighting))
                 d.teams = _split(m, idx, s.design.experiments)
             case "contribution":
-                d = _contribution(m, idx, officials)
+                d = _contribution(m, idx, officials, defers)
                 d.teams = _split(m, idx, s.design.experiments)
             case other:
                 raise ValueError(f"unknown design.decision_rule {other!r}")
     d.published = bool(m.rng.random() < m.structure["transparency"])
     if d.consensus:
         _conform(m, idx, weights)
+    else:
+        at = {int(i): j for j, i in enumerate(idx)}
+        for team in d.teams:
+            _conform(m, team, weights[[at[int(i)] for i in team]])
     return d
 
 
-def _blend(m, citizens, c_share, officials, o_share, cw) -> Decision:
+def _blend(m, citizens, c_share, officials, o_share, cw, defers) -> Decision:
+    """The citizen side holds ``cw`` of the say, officials the rest; deferring officials' shares pass to
+    the citizen side."""
     p = m.people
     recommendation = float(c_share @ p.view[citizens])
-    position = cw * recommendation + (1 - cw) * float(o_share @ p.view[officials])
+    o_power = (1 - cw) * o_share
+    deferred = float(o_power[defers].sum())
+    o_power = np.where(defers, 0.0, o_power)
+    citizen_say = cw + deferred
+    position = citizen_say * recommendation + float(o_power @ p.view[officials])
     return Decision(
         position=position,
         power_idx=np.concatenate([citizens, officials]),
-        power=np.concatenate([cw * c_share, (1 - cw) * o_share]),
+        power=np.concatenate([citizen_say * c_share, o_power]),
         allocation=_allocate(m, m.district_population.astype(float), position),
         recommendation=recommendation,
+        deferred=deferred / max(1 - cw, np.finfo(float).tiny),
+        deferring=defers,
     )
 
 
-def _dissensus(m, idx, weights, citizen, w_c, officials, cw) -> Decision:
+def _dissensus(m, idx, citizen, w_c, officials, cw, defers) -> Decision:
     """Parallel experiments, one per cluster of views: dissensus kept, not resolved."""
-    p, s = m.people, m.scenario
+    p, s = m.people, m.settings
     inside = np.isin(officials, idx)
-    # the officials inside the group carry half of the officials' say
-    o_share = np.full(len(officials), (0.5 if inside.any() else 1.0) / len(officials))
+    # the officials inside the group carry design.inside_say of the officials' say
+    say = s.design.inside_say if inside.any() else 0.0
+    o_share = np.full(len(officials), (1 - say) / len(officials))
     if inside.any():
-        o_share[inside] += 0.5 / inside.sum()
-    d = _blend(m, citizen, w_c / w_c.sum(), officials, o_share, cw)
-    d.teams = _clusters(idx, p.view[idx], s.design.experiments) if s.design.experiments else []
+        o_share[inside] += say / inside.sum()
+    d = _blend(m, citizen, w_c / w_c.sum(), officials, o_share, cw, defers)
+    if s.design.experiments:
+        d.teams = _clusters(idx, p.view[idx], s.design.experiments, s.design.cluster_gap)
     d.consensus = False
     return d
 
 
-def _contribution(m, idx, officials) -> Decision:
-    """Say follows money: public money through officials, partners' money through groups and academics."""
+def _contribution(m, idx, officials, defers) -> Decision:
+    """Say follows money: public money through officials, partners' money through groups and academics;
+    deferring officials pass their say to the partners."""
     p, st = m.people, m.structure
     partners = idx[np.isin(p.kind[idx], [GROUP, ACADEMIC])]
     inside = idx[p.kind[idx] == OFFICIAL]
     o_idx = inside if len(inside) else officials
+    o_defers = defers[np.isin(officials, o_idx)]
     cf = st["co_financing"]
-    money = p.mobilisation[partners] + np.where(p.kind[partners] == GROUP, 0.0, 0.5)
-    share_p = cf * _normalise(money) if len(partners) else np.zeros(0)
-    share_o = np.full(len(o_idx), (1 - cf if len(partners) else 1.0) / len(o_idx))
+    academic_money = m.settings.resources.academic_contribution
+    money = p.mobilisation[partners] + np.where(p.kind[partners] == GROUP, 0.0, academic_money)
+    o_total = 1 - cf if len(partners) else 1.0
+    share_o = np.full(len(o_idx), o_total / len(o_idx))
+    deferred = float(share_o[o_defers].sum()) if len(partners) else 0.0
+    share_o = np.where(o_defers & (len(partners) > 0), 0.0, share_o)
+    share_p = (cf + deferred) * _normalise(money) if len(partners) else np.zeros(0)
     power_idx = np.concatenate([partners, o_idx])
     power = np.concatenate([share_p, share_o])
     view = p.view.copy()
@@ -142,10 +182,18 @@ def _contribution(m, idx, officials) -> Decision:
     position = float(power @ view[power_idx])
     pop = m.district_population.astype(float)
     partner_districts = np.bincount(p.district[partners], weights=share_p, minlength=m.n_districts)
-    alloc = (1 - cf) * _allocate(m, pop, position) + cf * _normalise(partner_districts + 1e-12)
+    alloc = (1 - cf) * _allocate(m, pop, position) + cf * _normalise(partner_districts)
     recommendation = float(_normalise(money) @ view[partners]) if len(partners) else position
     power_idx, power = _through_groups(m, idx, power_idx, power)
-    return Decision(position, power_idx, power, _normalise(alloc), recommendation=recommendation)
+    return Decision(
+        position,
+        power_idx,
+        power,
+        _normalise(alloc),
+        recommendation=recommendation,
+        deferred=deferred / max(o_total, np.finfo(float).tiny),
+        deferring=defers & np.isin(officials, o_idx) & (len(partners) > 0),
+    )
 
 
 def _through_groups(m, idx, power_idx, power):
@@ -167,10 +215,10 @@ def _through_groups(m, idx, power_idx, power):
 def _allocate(m, population: np.ndarray, position: float) -> np.ndarray:
     """Allocation of the decided budget: per head, tilted to need by ``need_weighting`` and by how much
     change the decision backs."""
-    s = m.scenario
+    s = m.settings
     # citizens who set the agenda put distribution on it (doubly so when they take part in that stage)
     agenda = m.structure["agenda_setting"] * (1 + ("agenda" in s.design.stages)) / 2
-    tilt = s.design.need_weighting + 2 * max(0.0, position - 0.5) + agenda
+    tilt = s.design.need_weighting + 2 * max(0.0, position - s.behaviour.support_line) + agenda
     return _normalise(population * m.need**tilt)
 
 
@@ -180,23 +228,23 @@ def _split(m, idx: np.ndarray, n: int) -> list[np.ndarray]:
     return [t for t in np.array_split(idx[m.rng.permutation(len(idx))], min(n, len(idx))) if len(t)]
 
 
-def _clusters(idx: np.ndarray, views: np.ndarray, most: int) -> list[np.ndarray]:
-    """Split participants at the largest gaps between views (at most ``most`` groups, gaps over 0.05)."""
+def _clusters(idx: np.ndarray, views: np.ndarray, most: int, gap: float) -> list[np.ndarray]:
+    """Split participants at the largest gaps between views (at most ``most`` groups, gaps over ``gap``)."""
     order = np.argsort(views, kind="stable")
     gaps = np.diff(views[order])
     cut = np.sort(np.argsort(-gaps, kind="stable")[: most - 1])
-    cut = cut[gaps[cut] > 0.05]
+    cut = cut[gaps[cut] > gap]
     return [idx[order[part]] for part in np.split(np.arange(len(idx)), cut + 1) if len(part)]
 
 
 def _conform(m, idx: np.ndarray, weights: np.ndarray) -> None:
-    """Forced consensus: participants switch to the voice-weighted majority theory of change."""
-    p, s = m.people, m.scenario
-    if len(idx) == 0:
+    """Conformity in a group deciding together: members switch to its voice-weighted majority theory."""
+    p, s = m.people, m.settings
+    if len(idx) < 2:
         return
     tally = np.bincount(p.toc[idx], weights=weights, minlength=N_THEORIES)
-    majority = int(np.argmax(tally + 1e-9 * m.rng.random(N_THEORIES)))  # ties broken at random
-    p_switch = s.deliberation.conformity * (1 - 0.5 * s.design.facilitation)
+    majority = int(np.argmax(tally + TIE_BREAK * m.rng.random(N_THEORIES)))  # ties broken at random
+    p_switch = s.deliberation.conformity * (1 - s.behaviour.facilitation_relief * s.design.facilitation)
     switch = (p.toc[idx] != majority) & (m.rng.random(len(idx)) < p_switch)
     p.toc[idx[switch]] = majority
 

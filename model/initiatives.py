@@ -1,13 +1,19 @@
 """Act: spending and experiments. Outcomes depend on capacity, resources and the lay/expert knowledge mix.
 
-- The status-quo budget follows population tilted towards better-off districts by ``context.elite_bias``;
-  the share the design decides on follows the decision's allocation, except the part locked in earlier
-  co-financed commitments, which keeps following the partners' earlier allocation (lock-in).
-- Delivery is scaled by ``context.state_capacity``.
-- Experiments succeed with ``theory.experiment_success`` scaled by the team's capability, by how well
-  they are resourced (``funds / (funds + resources.experiment_cost)``) and by the complementarity of
-  lay and expert knowledge, ``4 l (1 - l)`` for lay share ``l`` of the team's items (lay and expert
-  knowledge as complements, Jasanoff 2004; Frantzeskaki & Kabisch 2016).
+- The status-quo budget follows population tilted towards better-off districts by ``context.elite_bias``
+  and is delivered as routine.
+- The pot the design decides on (its budget share plus partners' co-financing) pays for the process and the
+  experiments; the rest is *committed* to districts by the decision's allocation and waits in a delivery
+  pipeline. Public money leaves the pipeline at the implementation rate ``state_capacity x support``, where
+  support is how far officials agree with the decision (``1 - |officials' mean view - position|``):
+  officials implement what they agree with (the implementation gap, Pressman & Wildavsky 1973; street-level
+  discretion, Lipsky 1980). Partners' co-financed money is tied for ``resources.commitment_months`` on
+  average. Money committed in earlier months binds this month's spending: that share is ``lock_in``.
+- Experiments succeed with ``theory.experiment_success`` scaled by three factors, each
+  ``floor + (1 - floor) x`` with ``floor = behaviour.experiment_floor``: the complementarity of lay and expert
+  knowledge, ``4 l (1 - l)`` for lay share ``l`` of the team's items (Jasanoff 2004; Frantzeskaki & Kabisch
+  2016), the team's capability (skill net of fatigue), and how well it is resourced
+  (``funds / (funds + resources.experiment_cost)``).
 """
 
 from __future__ import annotations
@@ -17,9 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.decisions import Decision
-from model.world import N_THEORIES, OFFICIAL, RESIDENT
-
-EXPERIMENT_SHARE = 0.1  # share of the decided pot that funds the month's experiments
+from model.kinds import N_THEORIES, OFFICIAL, RESIDENT
 
 
 @dataclass
@@ -29,6 +33,8 @@ class Outcome:
     experiments: int = 0
     successes: int = 0
     cross_sector: int = 0  # experiments whose team spans sectors
+    bound: float = 0.0  # GBP committed in earlier months and still to be delivered
+    committed: float = 0.0  # GBP committed this month
     toc_trials: np.ndarray | None = None
     toc_successes: np.ndarray | None = None
 
@@ -41,11 +47,12 @@ def status_quo_allocation(population: np.ndarray, need: np.ndarray, elite_bias: 
 
 
 def act(m, decision: Decision) -> Outcome:
-    p, s, st = m.people, m.scenario, m.structure
+    p, s, st = m.people, m.settings, m.structure
     budget = s.resources.budget
     r = m.n_residents
+    cf = st["co_financing"]
     # the pot the design decides on: its budget share plus partners' co-financing on top
-    decided = s.design.budget_share * budget * (1 + st["co_financing"])
+    decided = s.design.budget_share * budget * (1 + cf)
     residents_in = int((p.taking_part[:r]).sum())
     out = Outcome(
         decided_budget=decided,
@@ -54,35 +61,48 @@ def act(m, decision: Decision) -> Outcome:
         toc_trials=np.zeros(N_THEORIES),
         toc_successes=np.zeros(N_THEORIES),
     )
-    # the pot pays for the process and a tenth of it for experiments; the rest is allocated
-    experiments = EXPERIMENT_SHARE * decided if decision.teams else 0.0
+    # the pot pays for the process and for experiments; the rest is committed by the decision
+    experiments = s.resources.experiment_share * decided if decision.teams else 0.0
     allocated = max(0.0, decided - out.process_spend - experiments)
-    lock = m.lock_in
-    allocation = lock * m.locked_allocation + (1 - lock) * decision.allocation
-    if st["co_financing"] > 0:  # commitments made now follow this decision for their term
-        m.locked_allocation = 0.9 * m.locked_allocation + 0.1 * decision.allocation
-    spend = (1 - s.design.budget_share) * budget * m.status_quo + allocated * allocation
-    delivered = spend * (0.5 + 0.5 * s.context.state_capacity)
-    per_head = delivered / np.maximum(m.district_population, 1)
-    p.benefits[:r] += per_head[p.district[:r]]
+    delivered = deliver(m, decision, allocated, cf, out)
+    spend = (1 - s.design.budget_share) * budget * m.status_quo + delivered
+    per_head = spend / np.maximum(m.district_population, 1)
+    p.benefits[:r] = per_head[p.district[:r]]
     for team in decision.teams:  # a handful of experiments a month: a loop over teams, not agents
         _experiment(m, team, experiments / len(decision.teams), out)
     return out
 
 
+def deliver(m, decision: Decision, allocated: float, cf: float, out: Outcome) -> np.ndarray:
+    """Commit this month's decided money to the pipeline and deliver from it; returns GBP per district."""
+    p, flows = m.people, m.flows
+    officials = p.kind == OFFICIAL
+    support = 1 - abs(float(p.view[officials].mean()) - decision.position)
+    out.bound = float(flows.pipeline.sum() + flows.partner_pipeline.sum())
+    out.committed = allocated
+    flows.pipeline += allocated / (1 + cf) * decision.allocation
+    flows.partner_pipeline += allocated * cf / (1 + cf) * decision.allocation
+    public = m.settings.context.state_capacity * support * flows.pipeline
+    partners = flows.partner_pipeline / m.settings.resources.commitment_months
+    flows.pipeline -= public
+    flows.partner_pipeline -= partners
+    return public + partners
+
+
 def _experiment(m, team: np.ndarray, funds: float, out: Outcome) -> None:
-    p, s = m.people, m.scenario
+    p, s = m.people, m.settings
     held = p.knows[team].any(axis=0)
     lay = held[p.item_lay].sum() / max(held.sum(), 1)
     mix = 4 * lay * (1 - lay)
     capability = float(np.mean(p.skill[team] * (1 - p.fatigue[team])))
     resourcing = funds / (funds + s.resources.experiment_cost) if funds > 0 else 0.0
-    chance = np.clip(
-        s.theory.experiment_success * (0.5 + 0.5 * mix) * (0.5 + capability) * (0.5 + resourcing), 0, 1
-    )
-    success = bool(m.rng.random() < chance)
+    floor = s.behaviour.experiment_floor
+    factors = floor + (1 - floor) * np.array([mix, capability, resourcing])
+    success = bool(m.rng.random() < s.theory.experiment_success * factors.prod())
     counts = np.bincount(p.toc[team], minlength=N_THEORIES)
-    theory = int(np.argmax(counts + 0.5 * m.rng.random(N_THEORIES)))  # the team's theory; ties at random
+    theory = int(
+        np.argmax(counts + m.rng.random(N_THEORIES))
+    )  # the team's theory; ties (whole counts) at random
     out.experiments += 1
     out.toc_trials[theory] += 1
     kinds = np.unique(p.kind[team])
@@ -91,7 +111,7 @@ def _experiment(m, team: np.ndarray, funds: float, out: Outcome) -> None:
         return
     out.successes += 1
     out.toc_successes[theory] += 1
-    p.skill[team] += 0.05 * (1 - p.skill[team])
+    p.skill[team] += s.behaviour.success_learning * (1 - p.skill[team])
     p.adopted[team[p.kind[team] == OFFICIAL]] = True
     # a successful experiment benefits the districts its residents come from
     districts = np.unique(p.district[team[p.kind[team] == RESIDENT]])

@@ -100,6 +100,9 @@ DESIGN_PRESETS: dict[str, dict] = {
                 "continuity": 0.9,
                 "experiments": 3,
                 "stages": ["agenda", "design", "doing", "analysis", "sharing"],
+                "official_seats": 0.2,
+                "academic_seats": 0.125,
+                "group_seats": 0.25,
             },
             "structure": {
                 "citizen_weight": 0.3,
@@ -166,6 +169,8 @@ DESIGN_PRESETS: dict[str, dict] = {
                 "continuity": 0.8,
                 "experiments": 2,
                 "stages": ["design", "doing", "analysis"],
+                "official_seats": 0.25,
+                "academic_seats": 0.25,
             },
             "structure": {
                 "citizen_weight": 0.2,

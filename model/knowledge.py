@@ -1,17 +1,44 @@
-"""Knowledge sharing in meetings: the hidden-profile bias and the evidence it leaves behind.
+"""Knowledge in meetings: who speaks, who is believed, and the evidence base it leaves behind.
 
-Collective information sampling (Stasser & Titus 1985, 1987): an item is brought up if at least one holder
-present mentions it, so an item held by ``h`` people surfaces with probability ``1 - (1 - q)^h``: shared
-items dominate and unshared ones (often lay and community knowledge) stay hidden. Beyond that, items few
-hold are discounted by ``deliberation.hidden_profile_bias``, and marginalised holders' items by their
-credibility deficit; facilitation reduces both (structured elicitation, Stasser et al. 1995).
+Collective information sampling (Stasser & Titus 1985, 1987): each holder present brings an item up with
+probability ``q = mention_probability x discount x airtime``, so an item held by many surfaces far more
+often than one held by few (the hidden-profile effect). Items few in the room hold are discounted further by
+``deliberation.hidden_profile_bias``; facilitation reduces that discount (structured elicitation, Stasser et
+al. 1995). Airtime follows voice: a participant speaks in proportion to their voice weight relative to the
+loudest in the room (status characteristics, Berger et al. 1972). What a marginalised speaker says is
+believed with their credibility (testimonial injustice, Fricker 2007; :func:`model.credibility.credibility`),
+what others say always. Believed items are learnt by everyone present and enter the evidence base
+(``People.in_evidence``) until they go stale.
+
+Every draw is recorded in a :class:`Speech`, which is what the outputs measure (who spoke, was heard and was
+believed), never the closed-form chances.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from model.world import holding_probability
+from model.credibility import credibility
+from model.world import holding_probability, item_values
+
+
+@dataclass
+class Speech:
+    """What happened in one meeting's knowledge exchange (participants in the order of ``idx``)."""
+
+    held: np.ndarray  # int per participant: items they held
+    said: np.ndarray  # int per participant: items they brought up
+    believed_said: np.ndarray  # int per participant: of those, believed by the room
+    lay_held: np.ndarray  # bool (K,): lay items someone present held
+    believed: np.ndarray  # bool (K,): items brought up and believed (the meeting's evidence)
+
+    @classmethod
+    def silent(cls, n_items: int) -> Speech:
+        nothing = np.zeros(0, dtype=np.int64)
+        no_items = np.zeros(n_items, dtype=bool)
+        return cls(nothing, nothing, nothing, no_items, no_items.copy())
 
 
 def mention_probabilities(
@@ -23,7 +50,8 @@ def mention_probabilities(
     bias: float,
     credibility: float,
 ) -> np.ndarray:
-    """Probability each item is brought up in a meeting of ``present`` people."""
+    """Closed form: the chance each item is brought up and believed when every holder has full airtime,
+    ``1 - (1 - q c)^h_m (1 - q)^h_o``. :func:`speak` draws the same events per holder (tested against this)."""
     share = (holders_marginalised + holders_other) / max(present, 1)
     discount = 1.0 - bias * (1.0 - share)
     q_m = np.clip(mention * discount * credibility, 0.0, 1.0)
@@ -31,51 +59,60 @@ def mention_probabilities(
     return 1.0 - (1.0 - q_m) ** holders_marginalised * (1.0 - q_o) ** holders_other
 
 
-def share_knowledge(m, idx: np.ndarray) -> np.ndarray:
-    """Items mentioned in this month's meeting (bool over items); everyone present learns them."""
-    p, s = m.people, m.scenario
+def speak(m, idx: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> Speech:
+    """Draw who brings up which item and whether the room believes it; changes no state."""
+    p, s = m.people, m.settings
     fac = s.design.facilitation
     known = p.knows[idx]
-    marg = p.marginalised[idx]
-    prob = mention_probabilities(
-        known[marg].sum(axis=0),
-        known[~marg].sum(axis=0),
-        len(idx),
-        mention=s.deliberation.mention_probability,
-        bias=s.deliberation.hidden_profile_bias * (1.0 - fac),
-        credibility=(1.0 - 0.5 * s.context.inequality) ** (1.0 - fac),
+    rows, items = np.nonzero(known)
+    share = known.sum(axis=0) / max(len(idx), 1)
+    discount = 1.0 - s.deliberation.hidden_profile_bias * (1.0 - fac) * (1.0 - share)
+    airtime = weights / weights.max() if len(weights) else weights
+    said = rng.random(len(rows)) < s.deliberation.mention_probability * discount[items] * airtime[rows]
+    trusted = np.where(p.marginalised[idx], credibility(s), 1.0)
+    believed = said & (rng.random(len(rows)) < trusted[rows])
+    n = len(idx)
+    return Speech(
+        held=np.bincount(rows, minlength=n),
+        said=np.bincount(rows, weights=said, minlength=n).astype(np.int64),
+        believed_said=np.bincount(rows, weights=believed, minlength=n).astype(np.int64),
+        lay_held=known[:, p.item_lay].any(axis=0) if n else np.zeros(p.item_lay.sum(), dtype=bool),
+        believed=np.bincount(items[believed], minlength=len(p.item_lay)) > 0,
     )
-    mentioned = m.rng.random(len(prob)) < prob
+
+
+def share_knowledge(m, idx: np.ndarray, weights: np.ndarray) -> Speech:
+    """This month's exchange: everyone present learns what was believed; it joins the evidence base."""
+    p = m.people
+    speech = speak(m, idx, weights, m.rng)
     if len(idx):
-        p.knows[np.ix_(idx, np.flatnonzero(mentioned))] = True
-    return mentioned
+        p.knows[np.ix_(idx, np.flatnonzero(speech.believed))] = True
+    p.in_evidence |= speech.believed
+    return speech
 
 
 def renew_knowledge(m) -> None:
     """Knowledge goes stale: each month a share ``deliberation.knowledge_turnover`` of items is replaced by
-    new ones (new local experience, new studies), held afresh as at the start, so hidden profiles persist."""
-    p, s = m.people, m.scenario
+    new ones (new local experience, new studies), held afresh as at the start and out of the evidence base
+    until believed in a meeting, so hidden profiles persist."""
+    p, s = m.people, m.settings
     renew = np.flatnonzero(m.rng.random(len(p.item_lay)) < s.deliberation.knowledge_turnover)
     if len(renew) == 0:
         return
-    chance = holding_probability(p.kind, p.marginalised, p.item_lay[renew])
+    chance = holding_probability(s, p.kind, p.marginalised, p.item_lay[renew])
     p.knows[:, renew] = m.rng.random(chance.shape) < chance
-    dl = s.deliberation
-    noise = np.where(p.item_lay[renew], dl.evidence_noise, 0.5 * dl.evidence_noise)
-    bias = np.where(p.item_lay[renew], 0.0, dl.expert_bias)
-    p.item_value[renew] = np.clip(
-        s.context.needed_change - bias + noise * m.rng.standard_normal(len(renew)), 0, 1
-    )
+    p.item_value[renew] = item_values(s, p.item_lay[renew], m.rng)
+    p.in_evidence[renew] = False
 
 
-def publish(m, mentioned: np.ndarray) -> None:
+def publish(m, believed: np.ndarray) -> None:
     """A decision published with its rationale carries the evidence behind it to residents: each resident
-    learns each item heard with probability 0.02, five times that when citizens take part in the
-    ``sharing`` stage (information symmetry, the transparency marker)."""
-    p = m.people
-    items = np.flatnonzero(mentioned)
+    learns each believed item with probability ``behaviour.publish_reach``, ``behaviour.sharing_boost`` times
+    that when citizens take part in the ``sharing`` stage (information symmetry, the transparency marker)."""
+    p, b = m.people, m.settings.behaviour
+    items = np.flatnonzero(believed)
     if len(items) == 0:
         return
-    chance = 0.02 * (1 + 4 * ("sharing" in m.scenario.design.stages))
+    chance = b.publish_reach * (b.sharing_boost if "sharing" in m.settings.design.stages else 1.0)
     r = m.n_residents
     p.knows[:r, items] |= m.rng.random((r, len(items))) < chance

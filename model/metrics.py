@@ -1,10 +1,18 @@
 """The outputs: eight progress markers, consensus bias and its components, three qualities, three risks.
 
-All are computed from array state in one pass per step (:func:`measure`), each a float named exactly as
-in DESIGN.md. Markers, qualities, risks and ``consensus_bias`` lie in [0, 1], higher meaning more of the
-named thing. Formulas and sources are in docs/ODD.md ("Submodels: outputs"); each function below names
-its source. Decision-level measures are smoothed over recent decisions with an exponentially weighted
-mean (weight ``SMOOTHING`` on the newest month) so one small meeting does not swing them.
+Every output is measured from what happened: the actors' state, the network, and the record of this
+month's meeting, decision and spending (:class:`model.state.Flows`): who came, who spoke and was believed,
+who held the say, where the money went. None reads back a parameter. Each is a float named exactly as in
+DESIGN.md; markers, qualities, risks and ``consensus_bias`` lie in [0, 1], higher meaning more of the named
+thing. Formulas and sources are in docs/ODD.md (7.9); each function below names its source.
+
+Meeting-level measures are smoothed over recent months with an exponentially weighted mean (weight
+``run.smoothing`` on the newest month) so one small meeting does not swing them. **Month 0** is the city
+before the programme, measured by the same formulas on a *pilot meeting*: the design's seats filled at
+random (residents, officials, academics), under the status-quo structure, its exchange of views and
+knowledge drawn from the measurement generator on copies, its decision in expectation (:func:`baseline`).
+So no output jumps at month 1 merely because nothing had happened yet, and the smoothing starts from there.
+Measurement never writes model state.
 """
 
 from __future__ import annotations
@@ -13,10 +21,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.convening import participation_cost
+from model.convening import participation_cost, seats, stubbornness, voice_weights
+from model.deliberation import deffuant
 from model.inequality import gini, total_variation
+from model.kinds import ACADEMIC, GROUP, N_KINDS, N_THEORIES, OFFICIAL, RESIDENT
+from model.knowledge import Speech, speak
 from model.network import betweenness, ei_index, within_two_steps
-from model.world import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
 
 MARKERS = (
     "radical_change",
@@ -38,8 +48,6 @@ CONSENSUS = (
 QUALITIES = ("procedural_justice", "epistemic_justice", "distributive_justice")
 RISKS = ("transaction_costs", "leadership_concentration", "lock_in")
 OUTPUTS = MARKERS + CONSENSUS + QUALITIES + RISKS
-SMOOTHING = 0.2
-ACTIVE_MONTHS = 12  # residents who took part this recently belong to the governance network
 
 # Plain-language meaning of each output, for the dashboard's info tips and the CLI (docs/ODD.md has formulas).
 DESCRIPTIONS: dict[str, str] = {
@@ -49,162 +57,229 @@ DESCRIPTIONS: dict[str, str] = {
     "the money decided together goes where need is greatest.",
     "discourse": "How strongly officials and residents frame the city's problems as questions of justice "
     "and fairness.",
-    "coordination": "How visible and linked initiatives are: groups within two steps of officials or "
-    "academics, "
-    "and experiments that cross sectors.",
+    "coordination": "How far the people active in governance (officials, academics, groups and residents "
+    "who took part this year) are linked into one network rather than scattered efforts, and how many "
+    "experiments crossed sectors.",
     "capacity_networks": "Ties across sectors, the share of marginalised residents now within two steps of "
     "an official or academic (reach today, not the change since the start), and residents' skill, which "
     "grows by taking part.",
     "transparency": "Decisions published with their reasons, and how much of what officials know residents "
     "know too.",
-    "structure": "Citizen power in the rules: citizens' weight in decisions, agenda setting and downward "
-    "accountability, as a rung on Arnstein's ladder (1 to 8) divided by 8.",
-    "knowledge": "Share of lay and community knowledge in the evidence heard before decisions.",
+    "structure": "Citizens' realised power over decisions: the share of the say citizens actually held, "
+    "including officials who deferred to them, as a rung on Arnstein's ladder (1 to 8) divided by 8.",
+    "knowledge": "Share of lay and community knowledge in the evidence base: what was believed in meetings "
+    "and is not yet out of date.",
     "consensus_bias": "How far agreement came from dropping the views of the less powerful rather than from "
     "evidence: the mean of the four parts below (influence counted as the shortfall below a fair share).",
     "consensus_displacement": "Where decisions landed between marginalised residents' starting view (0) and "
     "officials' starting view (1).",
     "marginalised_influence": "Marginalised residents' share of the say in decisions divided by their share "
     "of all residents, officials and academics: 1 is a fair share, below 1 is less.",
-    "toc_attrition": "Share of the theories of change held by at least 5% of people at the start that have "
-    "fallen below 5%: different ideas of how change happens being lost.",
+    "toc_attrition": "Diversity of theories of change lost among the people taking part this year, against "
+    "the city's diversity at the start (1 minus the ratio of their entropies): different ideas of how "
+    "change happens being lost.",
     "unwarranted_convergence": "Disagreement that meetings removed without bringing the group closer to what "
     "the city really needs.",
-    "procedural_justice": "Whether those taking part mirror the city and have equal voice.",
-    "epistemic_justice": "Whether lay knowledge is taken up and marginalised residents are believed.",
+    "procedural_justice": "Whether those taking part mirror the city and got an equal hearing: how evenly "
+    "participants actually spoke up with what they knew.",
+    "epistemic_justice": "Whether the lay knowledge in the room was taken up, and whether what marginalised "
+    "residents said was believed as often as what others said.",
     "distributive_justice": "Whether benefits follow need and the costs of taking part fall fairly on "
     "deprived and other residents.",
     "transaction_costs": "Time, energy and emotional labour spent relative to people's capacity, and the "
     "money spent on the process itself.",
     "leadership_concentration": "How concentrated brokerage is in the governance network (Gini of "
     "betweenness): a few go-betweens holding everything together.",
-    "lock_in": "Share of resources tied up in co-financed commitments that cannot easily be redirected.",
+    "lock_in": "Share of the money in play this month already bound by earlier commitments (decided but not "
+    "yet delivered, or tied to partners' co-financing), which this month's decision cannot redirect.",
 }
-ATTRITION_LINE = 0.05
 
 
 @dataclass
 class Memory:
-    """What the outputs remember between steps (baselines and smoothed decision-level measures)."""
+    """What the outputs remember between steps (baselines and smoothed meeting-level measures)."""
 
     m0: float  # marginalised residents' mean initial view
     o0: float  # officials' mean initial view
-    toc0: np.ndarray  # initial share of each theory of change
+    entropy0: float  # entropy of the theories of change held by all actors at the start
     position: float  # smoothed decided position
-    meetings: int = 0  # meetings held so far (for the smoothing's warm-up)
-    unwarranted: float = 0.0  # smoothed unwarranted convergence of meetings
-    influence: float = 0.0  # smoothed marginalised influence ratio
-    lay_evidence: float = 0.0  # smoothed count of lay items behind decisions
-    all_evidence: float = 1.0  # smoothed count of all items behind decisions
-    published: float = 0.0  # smoothed share of decisions published with rationale
-    need_orientation: float = 0.5  # smoothed need orientation of decided allocations (0.5 per head)
-    uptake: float = 0.0  # smoothed uptake of participants' lay knowledge
-    credibility: float = 0.0  # smoothed credibility of marginalised participants
-    representativeness: float = 0.0
-    voice_equality: float = 0.0
-    time_burden: float = 0.0
-    money_burden: float = 0.0
-    initiatives: list = field(default_factory=list)  # (experiments, cross-sector) for the last 12 months
+    influence: float  # smoothed marginalised say per head
+    power: float  # smoothed citizens' share of the say
+    need_orientation: float  # smoothed need orientation of decided allocations
+    spend: np.ndarray  # smoothed spending per head by district (GBP per month)
+    representativeness: float
+    voice_equality: float
+    uptake: float  # smoothed share of the lay items present that were believed
+    credibility: float  # smoothed belief in marginalised speakers relative to others
+    time_burden: float
+    money_burden: float
+    published: float
+    unwarranted: float  # smoothed unwarranted convergence of meetings
+    initiatives: list = field(default_factory=list)  # (experiments, cross-sector) over recent months
     leadership: float = 0.0
 
 
 def baseline(m) -> Memory:
-    p = m.people
-    actors = p.kind != GROUP
-    res = p.kind == RESIDENT
-    marg = p.marginalised
+    """Month 0: the status quo measured on a pilot meeting (see the module docstring)."""
+    p, s = m.people, m.settings
+    rng = m.measure_rng
+    room = pilot_room(m, rng)
+    weights = voice_weights(m, room)
+    speech = speak(m, room, weights, rng)
+    before = p.view[room]
+    after = before
+    if len(room) >= 2:
+        dl = s.deliberation
+        after = deffuant(
+            before,
+            threshold=min(1.0, dl.confidence * (1 + s.design.facilitation)),
+            convergence=dl.convergence,
+            interactions=dl.rounds * len(room) // 2,
+            rng=rng,
+            weights=weights,
+            stubbornness=1 - (1 - stubbornness(m, room)) ** (1 / dl.rounds),
+            anchors=p.view0[room],
+        )
     officials = p.kind == OFFICIAL
-    expert_items = float((~p.item_lay).sum())
+    on_citizen_side = p.kind[room] != OFFICIAL
+    citizens = room[on_citizen_side]
+    c_weights = weights[on_citizen_side]
+    c_share = c_weights / c_weights.sum() if len(citizens) else c_weights
+    cw = s.structure.citizen_weight
+    say = cw + (1 - cw) * float(np.mean(p.accountability[officials] * p.trust[officials, RESIDENT]))
+    say = say if len(citizens) else 0.0
+    recommendation = float(c_share @ p.view[citizens]) if len(citizens) else 0.0
+    marg_say = say * float(c_share[p.marginalised[citizens]].sum())
+    people = room[p.kind[room] != GROUP]
+    burden = np.minimum(1.0, (participation_cost(m)[people] + p.fatigue[people]) / p.capacity[people])
+    pot = s.design.budget_share * s.resources.budget * (1 + s.structure.co_financing)
+    residents = int((p.kind[room] == RESIDENT).sum())
+    process = s.design.stipend * s.resources.stipend_amount * residents
+    process += s.design.facilitation * s.resources.facilitation_cost * (residents > 0)
+    marg = p.marginalised
     return Memory(
-        m0=float(p.view0[marg].mean()) if marg.any() else float(p.view0[res].mean()),
+        m0=float(p.view0[marg].mean()) if marg.any() else float(p.view0[p.kind == RESIDENT].mean()),
         o0=float(p.view0[officials].mean()),
-        toc0=np.bincount(p.toc[actors], minlength=N_THEORIES) / actors.sum(),
-        position=float(p.view0[officials].mean()),
-        all_evidence=max(expert_items, 1.0),
+        entropy0=entropy(p.toc[p.kind != GROUP]),
+        position=say * recommendation + (1 - say) * float(p.view[officials].mean()),
+        influence=marg_say / _marginalised_share(p),
+        power=say,
+        need_orientation=need_orientation(m.status_quo, m),
+        spend=m.status_quo * s.resources.budget / np.maximum(m.district_population, 1),
+        representativeness=representativeness(m, room),
+        voice_equality=voice_equality(speech),
+        uptake=uptake(m, speech),
+        credibility=_or(believed_parity(m, room, speech), 1.0),
+        time_burden=float(burden.mean()) if len(people) else 0.0,
+        money_burden=min(1.0, process / pot) if pot > 0 else 0.0,
+        published=s.structure.transparency,
+        unwarranted=unwarranted_convergence(before, after, s.context.needed_change),
     )
 
 
-def remember(m, decision, mentioned: np.ndarray, weights: np.ndarray, outcome) -> None:
-    """Fold this month's meeting, decision and outcome into the memory."""
-    mem, p = m.memory, m.people
-    idx = m.meeting
-    if len(idx):
-        mem.meetings += 1
-    # exponentially weighted, with the first meetings weighted fully (no drag from an arbitrary start)
-    weight = max(SMOOTHING, 1.0 / max(mem.meetings, 1))
+def pilot_room(m, rng: np.random.Generator) -> np.ndarray:
+    """The design's seats filled at random: residents, officials, academics and groups."""
+    p = m.people
+    n_off, n_acad, n_groups = seats(m)
+    wanted = (
+        (RESIDENT, m.settings.design.participants),
+        (OFFICIAL, n_off),
+        (ACADEMIC, n_acad),
+        (GROUP, n_groups),
+    )
+    parts = []
+    for kind, k in wanted:
+        members = np.flatnonzero(p.kind == kind)
+        parts.append(rng.choice(members, size=min(k, len(members)), replace=False))
+    return np.sort(np.concatenate(parts))
 
-    def _ewma(old: float, new: float) -> float:
+
+def representativeness(m, idx: np.ndarray) -> float:
+    """1 - total variation distance between the residents present and all residents, over district and
+    deprivation strata (Fung 2006: who takes part)."""
+    p = m.people
+    r = m.n_residents
+    residents = idx[p.kind[idx] == RESIDENT]
+    strata = p.district[:r] * 2 + p.marginalised[:r]
+    n_strata = 2 * m.n_districts
+    present = np.bincount(strata[residents], minlength=n_strata)
+    return 1 - total_variation(present, np.bincount(strata, minlength=n_strata))
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+def remember(m) -> None:
+    """Fold this month's meeting, decision and spending into the memory."""
+    mem, p, s, flows = m.memory, m.people, m.settings, m.flows
+    idx, decision, outcome, speech = flows.meeting, flows.decision, flows.outcome, flows.speech
+    weight = s.run.smoothing
+
+    def _ewma(old, new):
         return (1 - weight) * old + weight * new
 
     mem.position = _ewma(mem.position, decision.position)
     mem.need_orientation = _ewma(mem.need_orientation, need_orientation(decision.allocation, m))
-    # Friedkin-Johnsen-style social power of the marginalised in the decision, per head of population
+    r = m.n_residents
+    spend = np.bincount(p.district[:r], weights=p.benefits[:r], minlength=m.n_districts)
+    mem.spend = _ewma(mem.spend, spend / np.maximum(m.district_population, 1))
+    # Friedkin-Johnsen-style social power in the decision itself
     marg_power = float(decision.power[p.marginalised[decision.power_idx]].sum())
-    actors = p.kind != GROUP
-    marg_share = p.marginalised[actors].mean()
-    mem.influence = _ewma(mem.influence, marg_power / marg_share if marg_share > 0 else 1.0)
+    mem.influence = _ewma(mem.influence, marg_power / _marginalised_share(p))
+    mem.power = _ewma(mem.power, float(decision.power[p.kind[decision.power_idx] != OFFICIAL].sum()))
     if len(idx):
-        mem.lay_evidence = _ewma(mem.lay_evidence, float(mentioned[p.item_lay].sum()))
-        mem.all_evidence = _ewma(mem.all_evidence, float(mentioned.sum()))
-        held_lay = p.knows[idx][:, p.item_lay].any(axis=0)
-        if held_lay.any():
-            mem.uptake = _ewma(mem.uptake, float(mentioned[p.item_lay][held_lay].mean()))
-        marg = p.marginalised[idx]
-        cred = float(weights[marg].mean() / weights.mean()) if marg.any() else 0.0
-        mem.credibility = _ewma(mem.credibility, min(1.0, cred))
-        residents = idx[p.kind[idx] == RESIDENT]
-        strata = p.district * 2 + p.marginalised
-        n_strata = 2 * m.n_districts
-        r = m.n_residents
-        rep = 1 - total_variation(
-            np.bincount(strata[residents], minlength=n_strata), np.bincount(strata[:r], minlength=n_strata)
-        )
-        mem.representativeness = _ewma(mem.representativeness, rep)
-        mem.voice_equality = _ewma(mem.voice_equality, 1 - gini(weights))
-        s = m.scenario
+        mem.representativeness = _ewma(mem.representativeness, representativeness(m, idx))
+        if speech.held.any():
+            mem.voice_equality = _ewma(mem.voice_equality, voice_equality(speech))
+        if speech.lay_held.any():
+            mem.uptake = _ewma(mem.uptake, uptake(m, speech))
+        parity = believed_parity(m, idx, speech)
+        if parity is not None:
+            mem.credibility = _ewma(mem.credibility, parity)
         people = idx[p.kind[idx] != GROUP]
         cost = participation_cost(m)[people]
         burden = np.minimum(1.0, (cost + p.fatigue[people]) / p.capacity[people])
         mem.time_burden = _ewma(mem.time_burden, float(burden.mean()))
-        mem.unwarranted = _ewma(
-            mem.unwarranted, unwarranted_convergence(*m.meeting_views, s.context.needed_change)
-        )
+        convergence = unwarranted_convergence(flows.views_before, flows.views_after, s.context.needed_change)
+        mem.unwarranted = _ewma(mem.unwarranted, convergence)
     mem.published = _ewma(mem.published, float(decision.published))
-    spend = outcome.process_spend / max(outcome.decided_budget, 1.0)
-    mem.money_burden = _ewma(mem.money_burden, min(1.0, spend))
-    mem.initiatives = [*mem.initiatives[-11:], (outcome.experiments, outcome.cross_sector)]
+    process = outcome.process_spend / max(outcome.decided_budget, 1.0)
+    mem.money_burden = _ewma(mem.money_burden, min(1.0, process))
+    mem.initiatives = [
+        *mem.initiatives[-(s.run.active_months - 1) :],
+        (outcome.experiments, outcome.cross_sector),
+    ]
 
 
 def measure(m) -> dict[str, float]:
-    """Every output, from the model's arrays and memory."""
-    p, mem, s = m.people, m.memory, m.scenario
+    """Every output, from the model's arrays, flows and memory."""
+    p, mem, s = m.people, m.memory, m.settings
     res = p.kind == RESIDENT
     officials = p.kind == OFFICIAL
-    actors = p.kind != GROUP
+    people = p.kind != GROUP
+    line = s.behaviour.support_line
     r = m.n_residents
     out: dict[str, float] = {}
 
     # -- progress markers (Perry et al.'s eight markers of "more" just cities) ------------------------
-    change_r = float(np.mean(p.view[res] > 0.5))
-    change_o = float(np.mean(p.view[officials] > 0.5))
+    change_r = float(np.mean(p.view[res] > line))
+    change_o = float(np.mean(p.view[officials] > line))
     out["radical_change"] = 2 * change_r * change_o / (change_r + change_o) if change_r + change_o else 0.0
 
-    need_weighted = p.benefits[:r] / m.need[p.district[:r]]
-    fairness = 1 - gini(need_weighted)
-    marg = p.marginalised[:r]
+    fairness = 1 - gini((mem.spend / m.need)[p.district[:r]])
     out["distribution"] = 0.5 * fairness + 0.5 * mem.need_orientation
 
     out["discourse"] = 0.5 * float(p.salience[officials].mean()) + 0.5 * float(p.salience[res].mean())
 
-    # a group is visible when officials or academics are within two steps of it (through its members)
-    experts = np.isin(p.kind, [OFFICIAL, ACADEMIC])
-    reach_mask = within_two_steps(m.adjacency, experts)
-    groups = p.kind == GROUP
-    visible = float(reach_mask[groups].mean()) if groups.any() else 0.0
+    linked = cross_sector_linked(m)
     tried = sum(e for e, _ in mem.initiatives)
     crossing = sum(c for _, c in mem.initiatives) / tried if tried else 0.0
-    out["coordination"] = 0.5 * visible + 0.5 * crossing
+    out["coordination"] = (linked + crossing) / 2 if tried else linked
 
+    experts = np.isin(p.kind, [OFFICIAL, ACADEMIC])
+    reach_mask = within_two_steps(m.adjacency, experts)
+    marg = p.marginalised[:r]
     ei = ei_index(m.edges, p.kind)
     reach = float(reach_mask[:r][marg].mean()) if marg.any() else float(reach_mask[:r].mean())
     capability = float(p.skill[res].mean())
@@ -214,25 +289,23 @@ def measure(m) -> dict[str, float]:
     items = p.knows.shape[1]
     known_r = np.count_nonzero(p.knows[:r]) / max(r * items, 1)
     known_o = np.count_nonzero(p.knows[r : r + m.n_officials]) / max(m.n_officials * items, 1)
-    symmetry = min(1.0, known_r / max(known_o, 1e-9))
+    symmetry = min(1.0, known_r / known_o) if known_o > 0 else 1.0
     out["transparency"] = 0.5 * mem.published + 0.5 * symmetry
 
-    st = m.structure
-    rung = 1 + 7 * (
-        0.5 * st["citizen_weight"] + 0.25 * st["agenda_setting"] + 0.25 * st["downward_accountability"]
-    )
-    out["structure"] = rung / 8  # Arnstein (1969) rung 1-8, scaled
+    out["structure"] = (1 + 7 * mem.power) / 8  # Arnstein (1969) rung 1-8 from realised power, scaled
 
-    out["knowledge"] = mem.lay_evidence / mem.all_evidence if mem.all_evidence > 0 else 0.0
+    base = p.in_evidence
+    out["knowledge"] = float(p.item_lay[base].mean()) if base.any() else 0.0
 
     # -- consensus bias and its components ---------------------------------------------------------
     gap = mem.o0 - mem.m0
-    displacement = (mem.position - mem.m0) / gap if abs(gap) > 1e-9 else 0.5
+    displacement = (mem.position - mem.m0) / gap if gap != 0 else 0.5
     out["consensus_displacement"] = float(np.clip(displacement, 0.0, 1.0))
     out["marginalised_influence"] = mem.influence
-    toc_now = np.bincount(p.toc[actors], minlength=N_THEORIES) / actors.sum()
-    held = mem.toc0 >= ATTRITION_LINE
-    out["toc_attrition"] = float(np.mean(toc_now[held] < ATTRITION_LINE)) if held.any() else 0.0
+    took_part = people & (p.last_turn >= 0) & (m.steps - p.last_turn < s.run.active_months)
+    held_now = entropy(p.toc[took_part]) if took_part.any() else mem.entropy0
+    lost = (mem.entropy0 - held_now) / mem.entropy0 if mem.entropy0 > 0 else 0.0
+    out["toc_attrition"] = float(np.clip(lost, 0.0, 1.0))
     out["unwarranted_convergence"] = mem.unwarranted
     out["consensus_bias"] = float(
         np.mean(
@@ -259,8 +332,78 @@ def measure(m) -> dict[str, float]:
     if m.steps % s.run.betweenness_interval == 0 or m.steps == 0:
         mem.leadership = leadership_concentration(m)
     out["leadership_concentration"] = mem.leadership
-    out["lock_in"] = m.lock_in
+    out["lock_in"] = lock_in(m)
     return {k: float(out[k]) for k in OUTPUTS}
+
+
+def lock_in(m) -> float:
+    """Share of the money in play bound by earlier commitments: ``bound / (bound + committed now)``, from
+    the delivery pipeline (:func:`model.initiatives.deliver`); at month 0 the status quo's own pipeline."""
+    outcome = m.flows.outcome
+    if outcome is None:
+        bound = float(m.flows.pipeline.sum() + m.flows.partner_pipeline.sum())
+        fresh = m.settings.design.budget_share * m.settings.resources.budget
+    else:
+        bound, fresh = outcome.bound, outcome.committed
+    return bound / (bound + fresh) if bound + fresh > 0 else 0.0
+
+
+def entropy(theories: np.ndarray) -> float:
+    """Shannon entropy (nats) of the theories of change held (Shannon 1948)."""
+    share = np.bincount(theories, minlength=N_THEORIES) / max(len(theories), 1)
+    share = share[share > 0]
+    return float(-(share * np.log(share)).sum())
+
+
+def voice_equality(speech: Speech) -> float:
+    """1 - Gini of participants' speaking rates (items brought up per item held), over those who held any:
+    an equal hearing is everyone saying as much of what they know."""
+    held = speech.held > 0
+    if not held.any():
+        return 1.0
+    return 1 - gini(speech.said[held] / speech.held[held])
+
+
+def uptake(m, speech: Speech) -> float:
+    """Share of the lay items someone present held that the room believed."""
+    lay_believed = speech.believed[m.people.item_lay]
+    return float(lay_believed[speech.lay_held].mean()) if speech.lay_held.any() else 0.0
+
+
+def believed_parity(m, idx: np.ndarray, speech: Speech) -> float | None:
+    """How often marginalised speakers were believed relative to others: the ratio of the shares of their
+    mentions believed, at most 1; ``None`` when either side said nothing."""
+    marg = m.people.marginalised[idx]
+    said_m, said_o = speech.said[marg].sum(), speech.said[~marg].sum()
+    if said_m == 0 or said_o == 0:
+        return None
+    rate_m = speech.believed_said[marg].sum() / said_m
+    rate_o = speech.believed_said[~marg].sum() / said_o
+    return float(min(1.0, rate_m / rate_o)) if rate_o > 0 else 1.0
+
+
+def cross_sector_linked(m) -> float:
+    """Share of the governance network (:func:`_active`) with a tie to an active actor of another kind:
+    initiatives visible to and linked with other sectors (strategic alliances, networks, platforms)."""
+    p = m.people
+    active = _active(m)
+    kinds = (p.kind[:, None] == np.arange(N_KINDS)[None, :]) & active[:, None]
+    contacts = m.adjacency @ kinds.astype(float)  # active contacts of each kind
+    other = contacts.sum(axis=1) - contacts[np.arange(p.n), p.kind]
+    return float(np.mean(other[active] > 0))
+
+
+def _marginalised_share(p) -> float:
+    actors = p.kind != GROUP
+    share = float(p.marginalised[actors].mean())
+    return share if share > 0 else 1.0
+
+
+def _active(m) -> np.ndarray:
+    """The governance network: officials, academics, groups and residents who took part recently."""
+    p = m.people
+    recent = (p.last_turn >= 0) & (m.steps - p.last_turn < m.settings.run.active_months)
+    return (p.kind != RESIDENT) | recent
 
 
 def need_orientation(allocation: np.ndarray, m) -> float:
@@ -288,11 +431,9 @@ def unwarranted_convergence(before: np.ndarray, after: np.ndarray, truth: float)
 
 def leadership_concentration(m) -> float:
     """Gini of betweenness (Freeman 1977; Brandes-Pich sampled estimate) over the governance network:
-    officials, academics, groups and the residents who took part in the last ``ACTIVE_MONTHS``."""
-    p = m.people
-    active = (p.last_turn >= 0) & (m.steps - p.last_turn < ACTIVE_MONTHS)
-    nodes = np.flatnonzero((p.kind != RESIDENT) | active)
+    officials, academics, groups and the residents who took part in the last ``run.active_months``."""
+    nodes = np.flatnonzero(_active(m))
     if len(nodes) < 3:
         return 0.0
-    bc = betweenness(m.edges, nodes, m.scenario.run.betweenness_samples, m.measure_rng)
+    bc = betweenness(m.edges, nodes, m.settings.run.betweenness_samples, m.measure_rng)
     return gini(bc)

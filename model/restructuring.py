@@ -8,11 +8,14 @@ share ``theory.rate`` of the way to 1; every lever drifts back to where it start
 - incremental: officials on successful experiments adopt their practice; adoption spreads among officials
   by threshold contagion (Granovetter 1978; Watts 2002) and is institutionalised past
   ``theory.institutionalise_at``; until then it nudges the structure in proportion;
-- structural: once the committed share (view and justice salience above one half) passes
+- structural: once the committed share (view and justice salience above ``behaviour.support_line``) passes
   ``theory.tipping_share`` (committed-minority tipping, Centola et al. 2018) rules and resources move;
-  officials who oppose lose trust in residents (``theory.backlash``) and may roll the change back;
-- knowledge: evidence that mixes lay and expert knowledge opens up transparency and the agenda;
-- coalition: when the largest connected set of supportive actors (view above one half) holds at least
+  officials who oppose lose trust in residents (``theory.backlash`` x ``theory.backlash_trust``) and may roll
+  the change back (``theory.rollback``, ``theory.rollback_size``);
+- knowledge: an evidence base that mixes lay and expert knowledge (``4 l (1 - l)`` for the lay share ``l`` of
+  the items believed in meetings and not yet stale, :attr:`People.in_evidence`) opens up transparency and
+  the agenda;
+- coalition: when the largest connected set of supportive actors (view above the support line) holds at least
   ``theory.coalition_share`` of the residents, of the officials *and* of the academics (a cross-sector
   coalition, not a residents' movement alone), citizen power and accountability move.
 
@@ -24,15 +27,16 @@ from __future__ import annotations
 import numpy as np
 
 from model.initiatives import Outcome
+from model.kinds import ACADEMIC, GROUP, OFFICIAL, RESIDENT
 from model.network import largest_component_share
-from model.world import ACADEMIC, GROUP, OFFICIAL, RESIDENT
 
 LEVERS = ("citizen_weight", "agenda_setting", "transparency", "downward_accountability", "co_financing")
 
 
-def restructure(m, outcome: Outcome, evidence_quality: float) -> None:
-    st, th = m.structure, m.scenario.theory
+def restructure(m, outcome: Outcome) -> None:
+    st, th = m.structure, m.settings.theory
     p = m.people
+    line = m.settings.behaviour.support_line
 
     def push(*levers: str, by: float = 1.0) -> None:
         for lever in levers:
@@ -45,21 +49,24 @@ def restructure(m, outcome: Outcome, evidence_quality: float) -> None:
                 push("citizen_weight", "agenda_setting", "downward_accountability")
             else:
                 push(
-                    "citizen_weight", "agenda_setting", by=0.25 * adoption / max(th.institutionalise_at, 1e-9)
+                    "citizen_weight",
+                    "agenda_setting",
+                    by=th.partial_push * adoption / max(th.institutionalise_at, np.finfo(float).tiny),
                 )
         case "structural":
             actors = p.kind != GROUP
-            committed = float(np.mean((p.view[actors] > 0.5) & (p.salience[actors] > 0.5)))
+            committed = float(np.mean((p.view[actors] > line) & (p.salience[actors] > line)))
             if committed >= th.tipping_share:
                 push("citizen_weight", "downward_accountability", "transparency")
                 officials = p.kind == OFFICIAL
-                opposed = float(np.mean(p.view[officials] < 0.5))
-                p.trust[officials, RESIDENT] *= 1 - th.backlash * th.rate * opposed * 5
-                if m.rng.random() < th.backlash * opposed * 0.5:
+                opposed = float(np.mean(p.view[officials] < line))
+                loss = min(1.0, th.backlash * th.rate * opposed * th.backlash_trust)
+                p.trust[officials, RESIDENT] *= 1 - loss
+                if m.rng.random() < th.backlash * opposed * th.rollback:
                     for lever in ("citizen_weight", "downward_accountability"):
-                        st[lever] -= th.rate * 2 * st[lever]
+                        st[lever] -= min(1.0, th.rate * th.rollback_size) * st[lever]
         case "knowledge":
-            push("transparency", "agenda_setting", "downward_accountability", by=evidence_quality)
+            push("transparency", "agenda_setting", "downward_accountability", by=evidence_quality(p))
         case "coalition":
             if _coalition(m) >= th.coalition_share:
                 push("citizen_weight", "downward_accountability", "agenda_setting")
@@ -71,9 +78,18 @@ def restructure(m, outcome: Outcome, evidence_quality: float) -> None:
         st[lever] = float(np.clip(st[lever] + th.inertia * (m.structure0[lever] - st[lever]), 0.0, 1.0))
 
 
+def evidence_quality(p) -> float:
+    """Complementarity of the evidence base: ``4 l (1 - l)`` for its lay share ``l`` (0 when empty)."""
+    base = p.in_evidence
+    if not base.any():
+        return 0.0
+    lay = float(p.item_lay[base].mean())
+    return 4 * lay * (1 - lay)
+
+
 def _contagion(m) -> float:
     """One round of threshold contagion among officials; returns the adoption share."""
-    p, th = m.people, m.scenario.theory
+    p, th = m.people, m.settings.theory
     officials = p.kind == OFFICIAL
     adj = m.adjacency
     among = adj @ (officials.astype(float))
@@ -87,5 +103,5 @@ def _coalition(m) -> float:
     """Cross-sector strength of the largest connected group of supportive actors: the smallest share of
     residents, officials and academics it holds."""
     p = m.people
-    mask, _ = largest_component_share(m.adjacency, p.view > 0.5)
+    mask, _ = largest_component_share(m.adjacency, p.view > m.settings.behaviour.support_line)
     return float(min(np.mean(mask[p.kind == kind]) for kind in (RESIDENT, OFFICIAL, ACADEMIC)))

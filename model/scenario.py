@@ -33,6 +33,7 @@ import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model.institutions import DESIGN_PRESETS
+from model.kinds import TheoryKind
 from model.theories import THEORY_PRESETS
 
 
@@ -46,29 +47,32 @@ class DesignKind(StrEnum):
     co_financed_partnership = "co_financed_partnership"
 
 
-class TheoryKind(StrEnum):
-    """The four theories of change: which lever moves the governance structure."""
-
-    incremental = "incremental"
-    structural = "structural"
-    knowledge = "knowledge"
-    coalition = "coalition"
-
-
 Selection = Literal["self_selection", "sortition", "mixed_cooperative", "open_assembly", "contribution"]
 DecisionRule = Literal["advisory", "dissensus", "vote", "contribution"]
 Stage = Literal["agenda", "design", "doing", "analysis", "sharing"]
 STAGES: tuple[str, ...] = get_args(Stage)
 
 
-def param(default: Any, low: float | None = None, high: float | None = None, *, units: str, meaning: str):
-    """Declare one parameter: default, inclusive bounds, units and a one-line meaning."""
+ASSUMPTION = "assumption"
+
+
+def param(
+    default: Any,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    units: str,
+    meaning: str,
+    source: str = ASSUMPTION,
+):
+    """Declare one parameter: default, inclusive bounds, units, a one-line meaning (listing every effect)
+    and its source (a citation, or "assumption" where the value is the modellers' choice)."""
     return Field(
         default,
         ge=low,
         le=high,
         description=meaning,
-        json_schema_extra={"units": units},
+        json_schema_extra={"units": units, "source": source},
         allow_inf_nan=False if isinstance(default, float) else None,
     )
 
@@ -94,6 +98,33 @@ class Population(_Section):
         meaning="share of residents who are marginalised (deprived)",
     )
     districts: int = param(8, 1, 500, units="districts", meaning="number of districts residents live in")
+    capacity_mean: float = param(
+        0.5,
+        0.01,
+        0.99,
+        units="share of a month",
+        meaning="mean of residents' drawn time and energy (before the floor)",
+    )
+    capacity_floor: float = param(
+        0.2,
+        0.0,
+        1.0,
+        units="share of a month",
+        meaning="time and energy everyone has on top of the drawn part",
+    )
+    skill_mean: float = param(
+        0.3, 0.01, 0.99, units="0-1", meaning="mean initial skill (capability) of actors"
+    )
+    mobilisation_mean: float = param(
+        0.4, 0.01, 0.99, units="0-1", meaning="mean mobilisation capacity of civil-society groups"
+    )
+    trait_concentration: float = param(
+        6.0,
+        0.5,
+        100.0,
+        units="beta a+b",
+        meaning="concentration of the beta draws of capacity, skill and mobilisation (higher: less spread)",
+    )
 
 
 class Context(_Section):
@@ -149,6 +180,49 @@ class Context(_Section):
     view_spread: float = param(
         0.15, 0.0, 0.5, units="0-1 view scale", meaning="standard deviation of initial views within a group"
     )
+    academic_start: float = param(
+        0.5,
+        0.0,
+        1.0,
+        units="0 officials' view - 1 truth",
+        meaning="where academics' mean initial view lies between officials' mean view (0) and the latent truth (1)",
+    )
+    official_salience: float = param(
+        0.2, 0.0, 1.0, units="0-1", meaning="officials' mean initial justice framing"
+    )
+    resident_salience: float = param(
+        0.4, 0.0, 1.0, units="0-1", meaning="non-marginalised residents' mean initial justice framing"
+    )
+    marginalised_salience: float = param(
+        0.7, 0.0, 1.0, units="0-1", meaning="marginalised residents' mean initial justice framing"
+    )
+    salience_spread: float = param(
+        0.1, 0.0, 0.5, units="0-1", meaning="standard deviation of initial framing within a group"
+    )
+    trust_spread: float = param(
+        0.1, 0.0, 0.5, units="0-1", meaning="standard deviation of initial trust around baseline_trust"
+    )
+    positionality_spread: float = param(
+        0.15, 0.0, 0.5, units="0-1", meaning="standard deviation of academics' positionality"
+    )
+    segregation: float = param(
+        4.0,
+        0.0,
+        20.0,
+        units="x odds per unit inequality",
+        meaning="extra odds of being marginalised in the most deprived district against the least, per unit "
+        "of inequality (districts are ordered by deprivation)",
+    )
+    deprivation_capacity_loss: float = param(
+        0.6,
+        0.0,
+        1.0,
+        units="share per unit inequality",
+        meaning="share of drawn capacity marginalised residents lose, per unit of inequality",
+    )
+    need_floor: float = param(
+        0.1, 0.0, 0.9, units="0-1", meaning="need of a district with no marginalised residents"
+    )
 
 
 class Network(_Section):
@@ -169,6 +243,19 @@ class Network(_Section):
     )
     talk_rate: float = param(
         0.5, 0.0, 10.0, units="encounters per resident-month", meaning="everyday conversations along ties"
+    )
+    professional_degree: int = param(
+        4, 0, 50, units="ties", meaning="ties of each official (academic) among officials (academics)"
+    )
+    professional_bridging: float = param(
+        0.1, 0.0, 1.0, units="probability", meaning="rewiring among officials' and academics' own ties"
+    )
+    local_ties: float = param(
+        0.7,
+        0.0,
+        1.0,
+        units="share",
+        meaning="share of an official's or academic's ties to residents that stay in their own district",
     )
 
 
@@ -241,6 +328,48 @@ class Design(_Section):
         description="research stages citizens take part in (agenda, design, doing, analysis, sharing)",
         json_schema_extra={"units": "names"},
     )
+    official_seats: float = param(
+        0.1, 0.0, 1.0, units="per resident seat", meaning="officials in the room per resident participant"
+    )
+    academic_seats: float = param(
+        0.05,
+        0.0,
+        1.0,
+        units="per resident seat",
+        meaning="academics in the room per resident participant, when citizens take part in the design or "
+        "analysis stage",
+    )
+    group_seats: float = param(
+        0.0, 0.0, 1.0, units="share of groups", meaning="share of civil-society groups with a seat"
+    )
+    via_groups: float = param(
+        0.5,
+        0.0,
+        1.0,
+        units="share of seats",
+        meaning="share of resident seats filled through civil-society groups (mixed cooperative)",
+    )
+    partner_share: float = param(
+        0.33,
+        0.0,
+        1.0,
+        units="share of groups",
+        meaning="share of groups that come as paying partners (contribution selection)",
+    )
+    inside_say: float = param(
+        0.5,
+        0.0,
+        1.0,
+        units="share",
+        meaning="share of officials' say carried by the officials inside the room under the dissensus rule",
+    )
+    cluster_gap: float = param(
+        0.05,
+        0.0,
+        1.0,
+        units="0-1 view scale",
+        meaning="smallest gap between views that splits the room into separate experiments (dissensus rule)",
+    )
 
 
 class Structure(_Section):
@@ -312,6 +441,31 @@ class Theory(_Section):
     bridging_boost: float = param(
         0.0, 0.0, 5.0, units="x tie formation", meaning="extra tie formation across sectors"
     )
+    partial_push: float = param(
+        0.25,
+        0.0,
+        1.0,
+        units="x rate",
+        meaning="incremental theory: push on the structure when adoption is just below institutionalise_at",
+    )
+    backlash_trust: float = param(
+        5.0,
+        0.0,
+        20.0,
+        units="x backlash x rate",
+        meaning="structural theory: officials' monthly loss of trust in residents per unit of opposition",
+    )
+    rollback: float = param(
+        0.5,
+        0.0,
+        1.0,
+        units="x backlash",
+        meaning="structural theory: monthly chance per unit of backlash and opposition that officials roll "
+        "the change back",
+    )
+    rollback_size: float = param(
+        2.0, 0.0, 10.0, units="x rate", meaning="structural theory: share of a lever lost in a rollback"
+    )
 
 
 class Deliberation(_Section):
@@ -354,7 +508,39 @@ class Deliberation(_Section):
         0.15, 0.0, 0.5, units="0-1 view scale", meaning="noise in what one item says about needed change"
     )
     expert_bias: float = param(
-        0.15, 0.0, 0.5, units="0-1 view scale", meaning="status-quo bias of expert evidence"
+        0.15,
+        -0.5,
+        0.5,
+        units="0-1 view scale",
+        meaning="bias of expert evidence below the latent truth (positive: towards the status quo; negative: "
+        "towards more change)",
+    )
+    expert_precision: float = param(
+        0.5, 0.0, 2.0, units="x evidence_noise", meaning="noise of an expert item relative to a lay item"
+    )
+    credibility_deficit: float = param(
+        0.5,
+        0.0,
+        1.0,
+        units="share per unit inequality",
+        meaning="credibility marginalised speakers lose per unit of inequality, before facilitation: lowers "
+        "their voice weight, the chance what they say is believed, and adds to their emotional labour",
+        source="Fricker 2007 (testimonial injustice); size an assumption",
+    )
+    lay_holding_marginalised: float = param(
+        0.08, 0.0, 1.0, units="probability", meaning="chance a marginalised resident holds a lay item"
+    )
+    lay_holding_resident: float = param(
+        0.03, 0.0, 1.0, units="probability", meaning="chance another resident holds a lay item"
+    )
+    lay_holding_professional: float = param(
+        0.01, 0.0, 1.0, units="probability", meaning="chance an official, academic or group holds a lay item"
+    )
+    expert_holding_professional: float = param(
+        0.6, 0.0, 1.0, units="probability", meaning="chance an official or academic holds an expert item"
+    )
+    expert_holding_resident: float = param(
+        0.02, 0.0, 1.0, units="probability", meaning="chance a resident or group holds an expert item"
     )
     imitation: float = param(
         0.05,
@@ -393,6 +579,151 @@ class Resources(_Section):
     commitment_months: int = param(
         24, 1, 600, units="months", meaning="how long a co-financed commitment ties its resources"
     )
+    experiment_share: float = param(
+        0.1,
+        0.0,
+        1.0,
+        units="share of the pot",
+        meaning="share of the decided pot that funds the month's experiments",
+    )
+    academic_contribution: float = param(
+        0.5,
+        0.0,
+        10.0,
+        units="x a group's mobilisation",
+        meaning="money an academic partner brings, on the groups' mobilisation scale (contribution rule)",
+    )
+
+
+class Behaviour(_Section):
+    """How actors behave: the constants of the mechanisms, each with its source or "assumption"."""
+
+    support_line: float = param(
+        0.5,
+        0.0,
+        1.0,
+        units="0-1 view scale",
+        meaning="view above which an actor backs radical change: the radical_change marker, the structural "
+        "theory's committed minority, the coalition, and decisions that tilt spending to need",
+    )
+    willingness_floor: float = param(
+        0.5,
+        0.0,
+        1.0,
+        units="probability",
+        meaning="chance a resident with no trust in officials still accepts an invitation (rises to 1 with "
+        "full trust)",
+        source="Tyler 2006 (procedural legitimacy and cooperation); value an assumption",
+    )
+    justice_drive: float = param(
+        2.0,
+        0.0,
+        20.0,
+        units="x",
+        meaning="extra motivation to come of a resident with full justice framing (self-selection, assemblies "
+        "and partners' members)",
+    )
+    distrust_entrenchment: float = param(
+        0.5,
+        0.0,
+        1.0,
+        units="share of the gap",
+        meaning="how far an official with no trust in residents moves towards full stubbornness in meetings",
+    )
+    detached_stubbornness: float = param(
+        0.5,
+        0.0,
+        1.0,
+        units="0-1",
+        meaning="stubbornness of a fully detached academic in meetings (engaged academics: 0)",
+    )
+    facilitation_relief: float = param(
+        0.5,
+        0.0,
+        1.0,
+        units="share",
+        meaning="share of conformity pressure full facilitation removes",
+    )
+    evidence_trust: float = param(
+        1.0,
+        0.0,
+        2.0,
+        units="x",
+        meaning="how far the pull of evidence on a participant scales with their trust in academics (0: not "
+        "at all; 1: in proportion)",
+    )
+    lay_framing: float = param(
+        0.5,
+        0.0,
+        2.0,
+        units="0-1 framing",
+        meaning="rise in the meeting's framing target when all lay knowledge present is heard",
+    )
+    experiment_floor: float = param(
+        0.5,
+        0.0,
+        1.0,
+        units="x chance",
+        meaning="chance multiplier of an experiment with none of knowledge mix, capability or resources "
+        "(each factor rises to 1 at its best)",
+    )
+    success_learning: float = param(
+        0.05,
+        0.0,
+        1.0,
+        units="per success",
+        meaning="skill gained by a team member from a successful experiment",
+    )
+    learning_by_doing: float = param(
+        0.03, 0.0, 1.0, units="per month", meaning="skill gained by taking part for a month"
+    )
+    trust_learning: float = param(
+        0.2,
+        0.0,
+        1.0,
+        units="per month",
+        meaning="how far a participant who hears back moves their trust in officials towards their agreement "
+        "with the decision",
+        source="Tyler 2006 (procedural justice); rate an assumption",
+    )
+    trust_drift: float = param(
+        0.02,
+        0.0,
+        1.0,
+        units="per month",
+        meaning="how far everyone's trust in officials follows whether spending met their district's need",
+    )
+    success_memory: float = param(
+        0.2,
+        0.0,
+        1.0,
+        units="weight",
+        meaning="weight of the newest month in the success record of each theory of change",
+    )
+    prior_success: float = param(
+        0.5, 0.0, 1.0, units="0-1", meaning="success record of a theory of change before any experiment"
+    )
+    accountability_learning: float = param(
+        0.05,
+        0.0,
+        1.0,
+        units="per month",
+        meaning="how fast officials' accountability orientation follows the structure's downward_accountability",
+    )
+    publish_reach: float = param(
+        0.02,
+        0.0,
+        1.0,
+        units="probability",
+        meaning="chance a resident learns an item behind a published decision",
+    )
+    sharing_boost: float = param(
+        5.0,
+        1.0,
+        50.0,
+        units="x publish_reach",
+        meaning="publish_reach multiplier when citizens take part in the sharing stage",
+    )
 
 
 class Run(_Section):
@@ -406,6 +737,20 @@ class Run(_Section):
     betweenness_samples: int = param(
         64, 2, 10_000, units="pivot nodes", meaning="sample size of the betweenness estimate"
     )
+    smoothing: float = param(
+        0.2,
+        0.01,
+        1.0,
+        units="weight",
+        meaning="weight of the newest month in the smoothed meeting-level outputs (measurement only)",
+    )
+    active_months: int = param(
+        12,
+        1,
+        600,
+        units="months",
+        meaning="residents who took part this recently belong to the governance network (measurement only)",
+    )
 
 
 SECTIONS: dict[str, type[_Section]] = {
@@ -417,6 +762,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "theory": Theory,
     "deliberation": Deliberation,
     "resources": Resources,
+    "behaviour": Behaviour,
     "run": Run,
 }
 TOP_LEVEL = ("name", "description")
@@ -485,6 +831,7 @@ class ParamSpec:
     high: float | None
     units: str
     meaning: str
+    source: str = ASSUMPTION
     choices: tuple[str, ...] | None = None
 
     @property
@@ -534,6 +881,7 @@ def _spec(section: str, name: str, info) -> ParamSpec:
         high=high,
         units=(info.json_schema_extra or {}).get("units", ""),
         meaning=info.description or "",
+        source=(info.json_schema_extra or {}).get("source", "choice of set-up"),
         choices=choices,
     )
 
@@ -572,6 +920,7 @@ class Scenario(BaseModel):
     theory: Theory = Theory()
     deliberation: Deliberation = Deliberation()
     resources: Resources = Resources()
+    behaviour: Behaviour = Behaviour()
     run: Run = Run()
 
     # -- construction ---------------------------------------------------------------------------

@@ -10,19 +10,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.kinds import ACADEMIC, N_KINDS, N_THEORIES, OFFICIAL, RESIDENT, THEORY_INDEX, Kind
 from model.network import homophilous_small_world, unique_edges
 from model.scenario import Scenario
-
-RESIDENT, OFFICIAL, ACADEMIC, GROUP = 0, 1, 2, 3
-N_THEORIES = 4
-THEORY_INDEX = {"incremental": 0, "structural": 1, "knowledge": 2, "coalition": 3}
 
 
 @dataclass
 class People:
     """Array state of every actor (rows) and of the knowledge items (columns of ``knows``)."""
 
-    kind: np.ndarray  # int8: RESIDENT, OFFICIAL, ACADEMIC, GROUP
+    kind: np.ndarray  # int8: a Kind
     district: np.ndarray  # int: district index
     marginalised: np.ndarray  # bool: deprived residents
     view: np.ndarray  # float 0-1: how much change is needed
@@ -34,18 +31,20 @@ class People:
     fatigue: np.ndarray  # float 0-1: emotional labour
     skill: np.ndarray  # float 0-1: capability
     trust: np.ndarray  # float (n, 4) 0-1: trust in each kind
-    benefits: np.ndarray  # float GBP cumulative (residents)
+    benefits: np.ndarray  # float GBP received this month (residents)
     burden: np.ndarray  # float: cumulative cost / capacity of taking part
     turns: np.ndarray  # int: months taken part
     last_turn: np.ndarray  # int: step of the last month taken part (-1 never)
     positionality: np.ndarray  # float 0-1 (academics): engaged vs detached
     mobilisation: np.ndarray  # float 0-1 (groups)
     adopted: np.ndarray  # bool (officials): adopted experimental practices
+    accountability: np.ndarray  # float 0-1 (officials): answers downward to citizens (1) or upward (0)
     group_of: np.ndarray  # int: group index of a resident, -1 if none
     taking_part: np.ndarray  # bool: in this month's meeting
     knows: np.ndarray  # bool (n, K): knowledge items held
     item_lay: np.ndarray  # bool (K,): lay/community item (else expert)
     item_value: np.ndarray  # float (K,): what the item says about needed change
+    in_evidence: np.ndarray  # bool (K,): in the evidence base (expert items at the start; believed since)
     first_group: int  # row of the first group
 
     @property
@@ -53,23 +52,33 @@ class People:
         return len(self.kind)
 
 
-def district_needs(scenario: Scenario, marginalised_by_district: np.ndarray) -> np.ndarray:
-    """Need of each district in [0.1, 1]: higher where more residents are deprived, scaled by inequality."""
-    ineq = scenario.context.inequality
-    return 0.1 + 0.9 * ((1 - ineq) * 0.5 + ineq * marginalised_by_district)
+def district_needs(scenario: Scenario, marginalised_by_district: np.ndarray, city_share: float) -> np.ndarray:
+    """Need of each district in [need_floor, 1]: its share of marginalised residents, blended by
+    ``1 - inequality`` with the city-wide share (with no inequality every district needs the same)."""
+    ctx = scenario.context
+    deprivation = (1 - ctx.inequality) * city_share + ctx.inequality * marginalised_by_district
+    return ctx.need_floor + (1 - ctx.need_floor) * deprivation
+
+
+def beta_draw(rng: np.random.Generator, mean: float, concentration: float, n: int) -> np.ndarray:
+    """Beta draws by mean and concentration (``a + b``)."""
+    return rng.beta(mean * concentration, (1 - mean) * concentration, n)
 
 
 def build_people(s: Scenario, rng: np.random.Generator) -> People:
     pop, ctx, dl = s.population, s.context, s.deliberation
+    kappa = pop.trait_concentration
     r, o, a, g = pop.residents, pop.officials, pop.academics, pop.civil_society_groups
     n = r + o + a + g
-    kind = np.repeat(np.array([RESIDENT, OFFICIAL, ACADEMIC, GROUP], dtype=np.int8), [r, o, a, g])
+    kind = np.repeat(np.array(list(Kind), dtype=np.int8), [r, o, a, g])
 
     # Districts: residents spread evenly; the deprived concentrate in some districts (segregation grows
     # with inequality), which is what makes need differ between districts.
     district = np.empty(n, dtype=np.int64)
     district[:r] = rng.permutation(np.arange(r) % pop.districts)
-    deprivation_odds = 1 + 4 * ctx.inequality * (np.arange(pop.districts) / max(1, pop.districts - 1))
+    deprivation_odds = 1 + ctx.segregation * ctx.inequality * (
+        np.arange(pop.districts) / max(1, pop.districts - 1)
+    )
     p_marg = np.clip(
         pop.marginalised_share * deprivation_odds[district[:r]] / np.mean(deprivation_odds[district[:r]]),
         0,
@@ -82,13 +91,20 @@ def build_people(s: Scenario, rng: np.random.Generator) -> People:
     # Initial views by group
     mean_view = np.select(
         [kind == OFFICIAL, kind == ACADEMIC, marginalised],
-        [ctx.official_view, 0.5 * (ctx.official_view + ctx.needed_change), ctx.marginalised_view],
+        [
+            ctx.official_view,
+            ctx.official_view + ctx.academic_start * (ctx.needed_change - ctx.official_view),
+            ctx.marginalised_view,
+        ],
         ctx.resident_view,
     )
     view = np.clip(mean_view + ctx.view_spread * rng.standard_normal(n), 0.0, 1.0)
-    salience = np.clip(
-        np.select([kind == OFFICIAL, marginalised], [0.2, 0.7], 0.4) + 0.1 * rng.standard_normal(n), 0, 1
+    mean_salience = np.select(
+        [kind == OFFICIAL, marginalised],
+        [ctx.official_salience, ctx.marginalised_salience],
+        ctx.resident_salience,
     )
+    salience = np.clip(mean_salience + ctx.salience_spread * rng.standard_normal(n), 0, 1)
 
     # Theories of change held: the programme's theory with weight 1 - diversity, otherwise uniform.
     probs = np.full(N_THEORIES, ctx.toc_diversity / N_THEORIES)
@@ -96,12 +112,19 @@ def build_people(s: Scenario, rng: np.random.Generator) -> People:
     toc = rng.choice(N_THEORIES, size=n, p=probs).astype(np.int8)
 
     # Time and energy: deprivation costs capacity (Jam and Justice: "time, resources, emotional labour")
-    capacity = np.clip(rng.beta(4, 4, n) * (1 - 0.6 * ctx.inequality * marginalised) + 0.2, 0.05, 1.0)
-    capacity[kind == OFFICIAL] = np.clip(capacity[kind == OFFICIAL] * (0.5 + ctx.state_capacity), 0.05, 1.0)
+    drawn = beta_draw(rng, pop.capacity_mean, kappa, n)
+    loss = ctx.deprivation_capacity_loss * ctx.inequality * marginalised
+    capacity = np.minimum(drawn * (1 - loss) + pop.capacity_floor, 1.0)
+    # officials' time for taking part is the state's: twice the drawn share at full state capacity
+    capacity[kind == OFFICIAL] = np.minimum(capacity[kind == OFFICIAL] * 2 * ctx.state_capacity, 1.0)
+    # nobody has no time at all (a guard, not a behaviour: division by capacity)
+    capacity = np.maximum(capacity, np.finfo(float).eps)
 
-    trust = np.clip(ctx.baseline_trust + 0.1 * rng.standard_normal((n, 4)), 0, 1)
+    trust = np.clip(ctx.baseline_trust + ctx.trust_spread * rng.standard_normal((n, N_KINDS)), 0, 1)
     positionality = np.where(
-        kind == ACADEMIC, np.clip(ctx.academic_engagement + 0.15 * rng.standard_normal(n), 0, 1), 0.0
+        kind == ACADEMIC,
+        np.clip(ctx.academic_engagement + ctx.positionality_spread * rng.standard_normal(n), 0, 1),
+        0.0,
     )
 
     # Groups and their members
@@ -117,7 +140,7 @@ def build_people(s: Scenario, rng: np.random.Generator) -> People:
             in_d = members[district[members] == d]
             options = by_district[d] if len(by_district[d]) else np.arange(g)
             group_of[in_d] = options[rng.integers(0, len(options), len(in_d))]
-        mobilisation[r + o + a :] = rng.beta(2, 3, g)
+        mobilisation[r + o + a :] = beta_draw(rng, pop.mobilisation_mean, kappa, g)
 
     # Knowledge items (Stasser & Titus 1985): lay items are held by few residents, mostly the deprived;
     # expert items are common among officials and academics. Items say how much change is needed:
@@ -126,11 +149,8 @@ def build_people(s: Scenario, rng: np.random.Generator) -> People:
     n_lay = round(dl.lay_share * k)
     item_lay = np.zeros(k, dtype=bool)
     item_lay[:n_lay] = True
-    noise = np.where(item_lay, dl.evidence_noise, 0.5 * dl.evidence_noise)
-    item_value = np.clip(
-        ctx.needed_change - np.where(item_lay, 0.0, dl.expert_bias) + noise * rng.standard_normal(k), 0, 1
-    )
-    knows = rng.random((n, k)) < holding_probability(kind, marginalised, item_lay)
+    item_value = item_values(s, item_lay, rng)
+    knows = rng.random((n, k)) < holding_probability(s, kind, marginalised, item_lay)
 
     return People(
         kind=kind,
@@ -143,7 +163,7 @@ def build_people(s: Scenario, rng: np.random.Generator) -> People:
         toc=toc,
         capacity=capacity,
         fatigue=np.zeros(n),
-        skill=rng.beta(2, 5, n),
+        skill=beta_draw(rng, pop.skill_mean, kappa, n),
         trust=trust,
         benefits=np.zeros(n),
         burden=np.zeros(n),
@@ -152,21 +172,41 @@ def build_people(s: Scenario, rng: np.random.Generator) -> People:
         positionality=positionality,
         mobilisation=mobilisation,
         adopted=np.zeros(n, dtype=bool),
+        accountability=np.where(kind == OFFICIAL, s.structure.downward_accountability, 0.0),
         group_of=group_of,
         taking_part=np.zeros(n, dtype=bool),
         knows=knows,
         item_lay=item_lay,
         item_value=item_value,
+        in_evidence=~item_lay,  # the status quo evidence base: expert knowledge
         first_group=r + o + a,
     )
 
 
-def holding_probability(kind: np.ndarray, marginalised: np.ndarray, item_lay: np.ndarray) -> np.ndarray:
+def holding_probability(
+    s: Scenario, kind: np.ndarray, marginalised: np.ndarray, item_lay: np.ndarray
+) -> np.ndarray:
     """Chance each actor holds each item: lay items are scattered among residents (more among the deprived,
     whose experience they record); expert items are common among officials and academics."""
-    lay = np.where(kind == RESIDENT, np.where(marginalised, 0.08, 0.03), 0.01)
-    expert = np.where(np.isin(kind, [OFFICIAL, ACADEMIC]), 0.6, 0.02)
+    dl = s.deliberation
+    lay = np.where(
+        kind == RESIDENT,
+        np.where(marginalised, dl.lay_holding_marginalised, dl.lay_holding_resident),
+        dl.lay_holding_professional,
+    )
+    expert = np.where(
+        np.isin(kind, [OFFICIAL, ACADEMIC]), dl.expert_holding_professional, dl.expert_holding_resident
+    )
     return np.where(item_lay[None, :], lay[:, None], expert[:, None])
+
+
+def item_values(s: Scenario, item_lay: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """What each item says about needed change: lay items noisy but unbiased, expert items more precise
+    (``expert_precision``) and off the latent truth by ``expert_bias``."""
+    dl = s.deliberation
+    noise = np.where(item_lay, dl.evidence_noise, dl.expert_precision * dl.evidence_noise)
+    bias = np.where(item_lay, 0.0, dl.expert_bias)
+    return np.clip(s.context.needed_change - bias + noise * rng.standard_normal(len(item_lay)), 0, 1)
 
 
 def build_ties(s: Scenario, p: People, rng: np.random.Generator) -> np.ndarray:
@@ -180,14 +220,16 @@ def build_ties(s: Scenario, p: People, rng: np.random.Generator) -> np.ndarray:
     for kind in (OFFICIAL, ACADEMIC):
         idx = np.flatnonzero(p.kind == kind)
         if len(idx) > 1:
-            ring = homophilous_small_world(
-                np.zeros(len(idx), dtype=np.int64), min(4, len(idx) - 1), 1.0, 0.1, rng
-            )
-            parts.append(idx[ring])
+            degree = min(s.network.professional_degree, len(idx) - 1)
+            if degree:
+                ring = homophilous_small_world(
+                    np.zeros(len(idx), dtype=np.int64), degree, 1.0, s.network.professional_bridging, rng
+                )
+                parts.append(idx[ring])
         if s.network.cross_sector_ties and len(idx):
             src = np.repeat(idx, s.network.cross_sector_ties)
             # ties go to residents of the same district when possible (local officials, local research)
-            same = rng.random(len(src)) < 0.7
+            same = rng.random(len(src)) < s.network.local_ties
             dst = rng.integers(0, r, len(src))
             local = np.flatnonzero(same)
             by_d = np.argsort(p.district[:r], kind="stable")

@@ -1,0 +1,63 @@
+"""The readback guard: every output is measured from what agents did, so it moves.
+
+Over the five designs by the four theories of change (shipped scenario files, a few seeds, 120 months), an
+output that is constant from month 12 to month 120 in any cell, or identically zero in more than one
+design, is a copy of a preset (or a switch that is off by construction), not a measurement.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model import OUTPUTS, load_scenario, simulate
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+DESIGNS = (
+    "top_down_consultation",
+    "citizens_assembly",
+    "action_research_cooperative",
+    "participatory_budgeting",
+    "co_financed_partnership",
+)
+THEORIES = ("incremental", "structural", "knowledge", "coalition")
+SEEDS = (11, 12)
+FROM, STEPS = 12, 120
+FLAT = 1e-9  # a series whose range is below this is constant
+
+
+@cache
+def series(design: str, theory: str) -> dict[str, np.ndarray]:
+    """Each output from month FROM to STEPS, one row per seed."""
+    scenario = load_scenario(ROOT / "scenarios" / f"{design}.toml", {"theory.kind": theory})
+    runs = [simulate(scenario, steps=STEPS, seed=seed)[FROM:] for seed in SEEDS]
+    return {name: np.array([[row[name] for row in rows] for rows in runs]) for name in OUTPUTS}
+
+
+def constant_cells() -> list[str]:
+    found = []
+    for design in DESIGNS:
+        for theory in THEORIES:
+            for name, values in series(design, theory).items():
+                flat = np.ptp(values, axis=1) < FLAT
+                if flat.any():
+                    found.append(f"{name} in {design}/{theory} (seed {SEEDS[int(np.argmax(flat))]})")
+    return found
+
+
+def test_no_output_is_constant_from_month_12_in_any_design_and_theory():
+    found = constant_cells()
+    assert not found, f"{len(found)} constant series: " + "; ".join(found[:20])
+
+
+def test_no_output_is_identically_zero_in_more_than_one_design():
+    zero = {
+        name: [d for d in DESIGNS if all(not series(d, t)[name].any() for t in THEORIES)] for name in OUTPUTS
+    }
+    bad = {name: designs for name, designs in zero.items() if len(designs) > 1}
+    assert not bad, bad
