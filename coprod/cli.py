@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(handler=_validate)
 
-    p = sub.add_parser("params", help="list every parameter with its bounds, units and meaning")
+    p = sub.add_parser("params", help="list every parameter with its bounds, units, meaning and source")
     p.add_argument("--markdown", action="store_true", help="as a Markdown table")
     p.set_defaults(handler=_params)
 
@@ -124,14 +124,16 @@ def _validate(args) -> int:
 def _params(args) -> int:
     specs = parameters()
     if args.markdown:
-        print("| key | type | default | allowed | units | meaning |")
-        print("|---|---|---|---|---|---|")
+        print("| key | type | default | allowed | units | meaning | source |")
+        print("|---|---|---|---|---|---|---|")
         for p in specs:
-            print(f"| `{p.key}` | {p.type} | {p.default} | {p.allowed()} | {p.units} | {p.meaning} |")
+            print(
+                f"| `{p.key}` | {p.type} | {p.default} | {p.allowed()} | {p.units} | {p.meaning} | {p.source} |"
+            )
         return 0
     width = max(len(p.key) for p in specs)
     for p in specs:
-        print(f"{p.key:<{width}}  {p.allowed():<48} [{p.units}] {p.meaning}")
+        print(f"{p.key:<{width}}  {p.allowed():<48} [{p.units}] {p.meaning} (source: {p.source})")
     return 0
 
 

@@ -39,9 +39,15 @@ class Outcome:
     toc_successes: np.ndarray | None = None
 
 
+def complementarity(lay: float) -> float:
+    """Lay and expert knowledge as complements: ``4 l (1 - l)`` for lay share ``l`` (0 with one kind only, 1
+    at an even mix; the 4 scales the peak to 1). Jasanoff 2004; Frantzeskaki & Kabisch 2016."""
+    return 4 * lay * (1 - lay)
+
+
 def status_quo_allocation(population: np.ndarray, need: np.ndarray, elite_bias: float) -> np.ndarray:
     spread = need.max() - need.min()
-    rank = (need - need.min()) / spread if spread > 0 else np.full(len(need), 0.5)
+    rank = (need - need.min()) / spread if spread > 0 else np.zeros(len(need))  # no spread: no tilt
     w = population * (1 + elite_bias * (1 - 2 * rank))
     return w / w.sum()
 
@@ -93,7 +99,7 @@ def _experiment(m, team: np.ndarray, funds: float, out: Outcome) -> None:
     p, s = m.people, m.settings
     held = p.knows[team].any(axis=0)
     lay = held[p.item_lay].sum() / max(held.sum(), 1)
-    mix = 4 * lay * (1 - lay)
+    mix = complementarity(lay)
     capability = float(np.mean(p.skill[team] * (1 - p.fatigue[team])))
     resourcing = funds / (funds + s.resources.experiment_cost) if funds > 0 else 0.0
     floor = s.behaviour.experiment_floor

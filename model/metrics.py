@@ -50,6 +50,8 @@ RISKS = ("transaction_costs", "leadership_concentration", "lock_in")
 OUTPUTS = MARKERS + CONSENSUS + QUALITIES + RISKS
 
 # Plain-language meaning of each output, for the dashboard's info tips and the CLI (docs/ODD.md has formulas).
+RUNGS = 8  # Arnstein's (1969) ladder of citizen participation has eight rungs
+
 DESCRIPTIONS: dict[str, str] = {
     "radical_change": "How far residents and officials share a sense that radical change is needed: the "
     "harmonic mean of the shares of each who think more than half-way change is needed.",
@@ -268,14 +270,14 @@ def measure(m) -> dict[str, float]:
     out["radical_change"] = 2 * change_r * change_o / (change_r + change_o) if change_r + change_o else 0.0
 
     fairness = 1 - gini((mem.spend / m.need)[p.district[:r]])
-    out["distribution"] = 0.5 * fairness + 0.5 * mem.need_orientation
+    out["distribution"] = composite(fairness, mem.need_orientation)
 
-    out["discourse"] = 0.5 * float(p.salience[officials].mean()) + 0.5 * float(p.salience[res].mean())
+    out["discourse"] = composite(float(p.salience[officials].mean()), float(p.salience[res].mean()))
 
     linked = cross_sector_linked(m)
     tried = sum(e for e, _ in mem.initiatives)
     crossing = sum(c for _, c in mem.initiatives) / tried if tried else 0.0
-    out["coordination"] = (linked + crossing) / 2 if tried else linked
+    out["coordination"] = composite(linked, crossing) if tried else linked
 
     experts = np.isin(p.kind, [OFFICIAL, ACADEMIC])
     reach_mask = within_two_steps(m.adjacency, experts)
@@ -283,16 +285,16 @@ def measure(m) -> dict[str, float]:
     ei = ei_index(m.edges, p.kind)
     reach = float(reach_mask[:r][marg].mean()) if marg.any() else float(reach_mask[:r].mean())
     capability = float(p.skill[res].mean())
-    out["capacity_networks"] = ((ei + 1) / 2 + reach + capability) / 3
+    out["capacity_networks"] = composite((ei + 1) / 2, reach, capability)
 
     # share of items held, per head: residents are rows [0, r), officials the next n_officials rows
     items = p.knows.shape[1]
     known_r = np.count_nonzero(p.knows[:r]) / max(r * items, 1)
     known_o = np.count_nonzero(p.knows[r : r + m.n_officials]) / max(m.n_officials * items, 1)
     symmetry = min(1.0, known_r / known_o) if known_o > 0 else 1.0
-    out["transparency"] = 0.5 * mem.published + 0.5 * symmetry
+    out["transparency"] = composite(mem.published, symmetry)
 
-    out["structure"] = (1 + 7 * mem.power) / 8  # Arnstein (1969) rung 1-8 from realised power, scaled
+    out["structure"] = arnstein_rung(mem.power) / RUNGS
 
     base = p.in_evidence
     out["knowledge"] = float(p.item_lay[base].mean()) if base.any() else 0.0
@@ -307,33 +309,40 @@ def measure(m) -> dict[str, float]:
     lost = (mem.entropy0 - held_now) / mem.entropy0 if mem.entropy0 > 0 else 0.0
     out["toc_attrition"] = float(np.clip(lost, 0.0, 1.0))
     out["unwarranted_convergence"] = mem.unwarranted
-    out["consensus_bias"] = float(
-        np.mean(
-            [
-                out["consensus_displacement"],
-                1 - min(1.0, out["marginalised_influence"]),
-                out["toc_attrition"],
-                out["unwarranted_convergence"],
-            ]
-        )
+    out["consensus_bias"] = composite(
+        out["consensus_displacement"],
+        1 - min(1.0, out["marginalised_influence"]),
+        out["toc_attrition"],
+        out["unwarranted_convergence"],
     )
 
     # -- qualities of just coproduction (procedural, epistemic, distributive) ----------------------
-    out["procedural_justice"] = 0.5 * mem.representativeness + 0.5 * mem.voice_equality
-    out["epistemic_justice"] = 0.5 * mem.uptake + 0.5 * mem.credibility
+    out["procedural_justice"] = composite(mem.representativeness, mem.voice_equality)
+    out["epistemic_justice"] = composite(mem.uptake, mem.credibility)
     taken = p.turns[:r] > 0
     load_m = p.burden[:r][marg & taken].sum() / max(p.turns[:r][marg & taken].sum(), 1)
     load_o = p.burden[:r][~marg & taken].sum() / max(p.turns[:r][~marg & taken].sum(), 1)
     cost_fairness = 1 - abs(load_m - load_o) / (load_m + load_o) if load_m + load_o > 0 else 1.0
-    out["distributive_justice"] = 0.5 * fairness + 0.5 * cost_fairness
+    out["distributive_justice"] = composite(fairness, cost_fairness)
 
     # -- risks -----------------------------------------------------------------------------------------
-    out["transaction_costs"] = 0.5 * mem.time_burden + 0.5 * mem.money_burden
+    out["transaction_costs"] = composite(mem.time_burden, mem.money_burden)
     if m.steps % s.run.betweenness_interval == 0 or m.steps == 0:
         mem.leadership = leadership_concentration(m)
     out["leadership_concentration"] = mem.leadership
     out["lock_in"] = lock_in(m)
     return {k: float(out[k]) for k in OUTPUTS}
+
+
+def composite(*parts: float) -> float:
+    """An index of equally weighted parts (equal weights: an assumption, stated in ODD 7.9)."""
+    return float(np.mean(parts))
+
+
+def arnstein_rung(power: float) -> float:
+    """Arnstein's (1969) ladder, rung 1 (manipulation) to 8 (citizen control), read linearly off citizens'
+    realised share of the say (an assumption: the ladder is ordinal)."""
+    return 1 + (RUNGS - 1) * power
 
 
 def lock_in(m) -> float:

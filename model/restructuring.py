@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.initiatives import Outcome
+from model.initiatives import Outcome, complementarity
 from model.kinds import ACADEMIC, GROUP, OFFICIAL, RESIDENT
 from model.network import largest_component_share
 
@@ -83,8 +83,7 @@ def evidence_quality(p) -> float:
     base = p.in_evidence
     if not base.any():
         return 0.0
-    lay = float(p.item_lay[base].mean())
-    return 4 * lay * (1 - lay)
+    return complementarity(float(p.item_lay[base].mean()))
 
 
 def _contagion(m) -> float:
