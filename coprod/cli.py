@@ -127,9 +127,8 @@ def _params(args) -> int:
         print("| key | type | default | allowed | units | meaning | source |")
         print("|---|---|---|---|---|---|---|")
         for p in specs:
-            print(
-                f"| `{p.key}` | {p.type} | {p.default} | {p.allowed()} | {p.units} | {p.meaning} | {p.source} |"
-            )
+            cells = (f"`{p.key}`", p.type, p.default, p.allowed(), p.units, p.meaning, p.source)
+            print("| " + " | ".join(str(c) for c in cells) + " |")
         return 0
     width = max(len(p.key) for p in specs)
     for p in specs:

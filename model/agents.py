@@ -87,7 +87,8 @@ class Academic(Actor):
     """An academic. Beyond :class:`Actor`:
 
     - ``positionality`` [0-1]: detached (0) or engaged (1); fixed over a run; engaged academics hold
-      their view less firmly in meetings (stubbornness ``behaviour.detached_stubbornness (1 - positionality)``)
+      their view less firmly in meetings (stubbornness
+      ``behaviour.detached_stubbornness (1 - positionality)``)
     - ``epistemic_authority`` [x a resident]: weight of their word (``design.expert_weight``)
     Academics, like officials, hold expert knowledge items (``deliberation.expert_holding_professional``);
     new items replace stale ones each month (:func:`model.knowledge.renew_knowledge`), which is how new

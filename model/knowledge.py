@@ -51,7 +51,7 @@ def mention_probabilities(
     credibility: float,
 ) -> np.ndarray:
     """Closed form: the chance each item is brought up and believed when every holder has full airtime,
-    ``1 - (1 - q c)^h_m (1 - q)^h_o``. :func:`speak` draws the same events per holder (tested against this)."""
+    ``1 - (1 - q c)^h_m (1 - q)^h_o``. :func:`speak` draws the same events per holder (a test compares)."""
     share = (holders_marginalised + holders_other) / max(present, 1)
     discount = 1.0 - bias * (1.0 - share)
     q_m = np.clip(mention * discount * credibility, 0.0, 1.0)

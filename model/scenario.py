@@ -185,7 +185,8 @@ class Context(_Section):
         0.0,
         1.0,
         units="0 officials' view - 1 truth",
-        meaning="where academics' mean initial view lies between officials' mean view (0) and the latent truth (1)",
+        meaning="where academics' mean initial view lies between officials' mean view (0) and the latent "
+        "truth (1)",
     )
     official_salience: float = param(
         0.2, 0.0, 1.0, units="0-1", meaning="officials' mean initial justice framing"
@@ -620,8 +621,8 @@ class Behaviour(_Section):
         0.0,
         20.0,
         units="x",
-        meaning="extra motivation to come of a resident with full justice framing (self-selection, assemblies "
-        "and partners' members)",
+        meaning="extra motivation to come of a resident with full justice framing (self-selection, "
+        "assemblies and partners' members)",
     )
     distrust_entrenchment: float = param(
         0.5,
@@ -708,7 +709,8 @@ class Behaviour(_Section):
         0.0,
         1.0,
         units="per month",
-        meaning="how fast officials' accountability orientation follows the structure's downward_accountability",
+        meaning="how fast officials' accountability orientation follows the structure's "
+        "downward_accountability",
     )
     publish_reach: float = param(
         0.02,

@@ -1,6 +1,7 @@
 """What the mechanisms hand each other, in one typed place.
 
-:class:`model.world.People` holds the actors' state; the governance structure is ``GovernanceModel.structure``.
+:class:`model.world.People` holds the actors' state; the governance structure is
+``GovernanceModel.structure``.
 Everything else one mechanism leaves for another (within a month, or to the next) is a field here, so a
 mechanism's inputs and outputs can be read off its signature and this class, not from loose attributes.
 The outputs read these too, but never write them: measurement does not feed the dynamics.
