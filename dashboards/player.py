@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import reacton.core
 import solara
@@ -27,21 +27,6 @@ SPEEDS: dict[str, float | None] = {
     "max": None,
 }
 DEFAULT_SPEED = "10"
-
-
-class Steppable(Protocol):
-    """A run or a pair of runs: something that advances month by month up to a horizon."""
-
-    @property
-    def steps(self) -> int: ...
-
-    @property
-    def horizon(self) -> int: ...
-
-    @property
-    def finished(self) -> bool: ...
-
-    def step(self, months: int = 1) -> int: ...
 
 
 class Beat(NamedTuple):
