@@ -130,9 +130,22 @@ class Population(_Section):
 class Context(_Section):
     """The city context: what differs between cities when the same design and theory are compared."""
 
-    baseline_trust: float = param(0.5, 0.0, 1.0, units="0-1", meaning="initial trust between the four groups")
+    baseline_trust: float = param(
+        0.5,
+        0.0,
+        1.0,
+        units="0-1",
+        meaning="initial trust between the four kinds of actor (in officials: accepting invitations and "
+        "trust in decisions; in academics: the pull of evidence; in groups: coming through a group; "
+        "officials' in residents: stubbornness and deferring)",
+    )
     inequality: float = param(
-        0.5, 0.0, 1.0, units="0-1", meaning="how much need and capacity differ between deprived and others"
+        0.5,
+        0.0,
+        1.0,
+        units="0-1",
+        meaning="how much need and capacity differ between deprived and others: district needs, "
+        "segregation of the deprived, their capacity loss and their credibility deficit",
     )
     civil_society_density: float = param(
         0.2,
@@ -142,7 +155,12 @@ class Context(_Section):
         meaning="share of residents who belong to a civil-society group",
     )
     state_capacity: float = param(
-        0.6, 0.0, 1.0, units="0-1", meaning="officials' capacity to implement what is decided"
+        0.6,
+        0.0,
+        1.0,
+        units="0-1",
+        meaning="officials' capacity to implement what is decided: the delivery rate of decided money, the "
+        "pipeline at the start, and officials' time for taking part",
     )
     academic_engagement: float = param(
         0.5, 0.0, 1.0, units="0-1", meaning="mean positionality of academics: 0 detached, 1 engaged"
@@ -280,17 +298,25 @@ class Design(_Section):
         0.0,
         1.0,
         units="share of monthly capacity",
-        meaning="time and energy one month of taking part takes",
+        meaning="time and energy one month of taking part takes: who can come, their time burden, and "
+        "(net of stipend) residents' cost fairness",
     )
     stipend: float = param(
-        0.0, 0.0, 1.0, units="share of the cost", meaning="compensation paid to residents who take part"
+        0.0,
+        0.0,
+        1.0,
+        units="share of the cost",
+        meaning="compensation paid to residents who take part, as a share of the cost: lowers their cost "
+        "(who can come) and is paid out of the decided pot (resources.stipend_amount)",
     )
     facilitation: float = param(
         0.5,
         0.0,
         1.0,
         units="0-1",
-        meaning="skilled facilitation: equalises voice, reduces hidden-profile bias",
+        meaning="skilled facilitation: equalises voice weights and so airtime, narrows the credibility "
+        "deficit, reduces hidden-profile bias, widens who listens to whom in meetings, relieves conformity "
+        "pressure, and costs resources.facilitation_cost",
     )
     official_weight: float = param(
         3.0, 1.0, 20.0, units="x a resident", meaning="speaking and persuasive weight of an official"
@@ -305,7 +331,12 @@ class Design(_Section):
         "advisory", description="how a meeting's outcome binds", json_schema_extra={"units": "name"}
     )
     feedback: float = param(
-        0.5, 0.0, 1.0, units="share", meaning="share of participants told what became of their input"
+        0.5,
+        0.0,
+        1.0,
+        units="share",
+        meaning="share of participants told what became of their input: their trust in officials moves "
+        "towards their agreement with the decision",
     )
     budget_share: float = param(
         0.1, 0.0, 1.0, units="share of budget", meaning="share of the monthly budget the design decides on"
@@ -326,7 +357,9 @@ class Design(_Section):
     stages: tuple[Stage, ...] = Field(
         ("design",),
         strict=False,
-        description="research stages citizens take part in (agenda, design, doing, analysis, sharing)",
+        description="research stages citizens take part in: agenda (allocations tilt to need), design or "
+        "analysis (academics take part), doing (skills grow twice as fast), analysis (evidence pulls twice "
+        "as hard), sharing (published evidence reaches behaviour.sharing_boost times more residents)",
         json_schema_extra={"units": "names"},
     )
     official_seats: float = param(
@@ -377,21 +410,44 @@ class Structure(_Section):
     """The governance structure at the start; the theory of change moves it over time."""
 
     citizen_weight: float = param(
-        0.2, 0.0, 1.0, units="0-1", meaning="weight of citizens' view in decisions (the rest is officials')"
+        0.2,
+        0.0,
+        1.0,
+        units="0-1",
+        meaning="initial weight of the citizen side in decisions (the rest is officials', who may defer); "
+        "the theories of change move it",
     )
-    agenda_setting: float = param(0.1, 0.0, 1.0, units="0-1", meaning="share of the agenda set by citizens")
+    agenda_setting: float = param(
+        0.1,
+        0.0,
+        1.0,
+        units="0-1",
+        meaning="initial share of the agenda set by citizens: tilts decided allocations to need (doubly "
+        "with the agenda stage); the theories of change move it",
+    )
     transparency: float = param(
-        0.3, 0.0, 1.0, units="probability", meaning="chance a decision is published with its rationale"
+        0.3,
+        0.0,
+        1.0,
+        units="probability",
+        meaning="initial chance a decision is published with its rationale (which teaches residents the "
+        "evidence); the theories of change move it",
     )
     downward_accountability: float = param(
-        0.2, 0.0, 1.0, units="0-1", meaning="officials answer to citizens (1) rather than to hierarchy (0)"
+        0.2,
+        0.0,
+        1.0,
+        units="0-1",
+        meaning="initial rule that officials answer to citizens (1) rather than to hierarchy (0): "
+        "officials' accountability orientation follows it; the theories of change move it",
     )
     co_financing: float = param(
         0.0,
         0.0,
         1.0,
         units="x decided budget",
-        meaning="partners' money per unit of public money the design decides on",
+        meaning="partners' money per unit of public money the design decides on: enlarges the pot, weights "
+        "partners' say (contribution rule), ties money for commitment_months, speeds learning by doing",
     )
 
 
@@ -427,7 +483,11 @@ class Theory(_Section):
         0.2, 0.0, 1.0, units="0-1", meaning="officials' loss of trust when change is pushed against them"
     )
     evidence_attraction: float = param(
-        0.05, 0.0, 1.0, units="per month", meaning="pull of co-produced evidence on participants' views"
+        0.05,
+        0.0,
+        1.0,
+        units="per month",
+        meaning="pull of believed evidence on participants' views (doubled with the analysis stage)",
     )
     coalition_share: float = param(
         0.15,
@@ -476,7 +536,12 @@ class Deliberation(_Section):
         0.3, 0.01, 1.0, units="0-1 view scale", meaning="largest view gap across which people still listen"
     )
     convergence: float = param(
-        0.3, 0.0, 0.5, units="0-0.5", meaning="how far a listener moves toward the speaker (Deffuant mu)"
+        0.3,
+        0.0,
+        0.5,
+        units="0-0.5",
+        meaning="how far a listener moves toward a speaker (Deffuant mu): meetings, everyday talk, the "
+        "spread of framing, and deferring officials' move to the citizens' recommendation",
     )
     rounds: int = param(4, 1, 50, units="encounters per participant", meaning="exchanges per monthly meeting")
     stubbornness: float = param(
@@ -484,7 +549,8 @@ class Deliberation(_Section):
         0.0,
         1.0,
         units="0-1",
-        meaning="everyone's monthly pull back to their own initial view and framing",
+        meaning="everyone's monthly pull back to their own initial view and framing, and residents' "
+        "stubbornness in meetings",
     )
     knowledge_items: int = param(
         40, 2, 500, units="items", meaning="distinct pieces of knowledge in the city"
