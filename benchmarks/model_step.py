@@ -125,7 +125,7 @@ def run(mode: str) -> dict:
         for _ in range(warm_up):
             models[n].step()
         spent[n] = instrument(models[n])
-    interval = models[sizes[0]].scenario.run.betweenness_interval
+    interval = models[sizes[0]].settings.run.betweenness_interval
     step_times: dict[int, list[float]] = {n: [] for n in sizes}
     repeat_medians: dict[int, list[float]] = {n: [] for n in sizes}
     sweep_times: list[float] = []

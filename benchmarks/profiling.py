@@ -57,7 +57,7 @@ def run(mode: str, out_dir: Path) -> dict:
     for n in sizes:
         model = build(n)
         # one whole cycle of the betweenness interval, so that its periodic step counts at its frequency
-        steps = model.scenario.run.betweenness_interval
+        steps = model.settings.run.betweenness_interval
         say(f"profile: {n:,} residents, {steps} steps under cProfile")
         for _ in range(3):
             model.step()
