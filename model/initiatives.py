@@ -32,7 +32,6 @@ class Outcome:
     process_spend: float = 0.0  # GBP this month on stipends and facilitation
     experiments: int = 0
     successes: int = 0
-    cross_sector: int = 0  # experiments whose team spans sectors
     bound: float = 0.0  # GBP committed in earlier months and still to be delivered
     committed: float = 0.0  # GBP committed this month
     toc_trials: np.ndarray | None = None
@@ -111,8 +110,6 @@ def _experiment(m, team: np.ndarray, funds: float, out: Outcome) -> None:
     )  # the team's theory; ties (whole counts) at random
     out.experiments += 1
     out.toc_trials[theory] += 1
-    kinds = np.unique(p.kind[team])
-    out.cross_sector += int(len(kinds) > 1 and (kinds != RESIDENT).any())
     if not success:
         return
     out.successes += 1

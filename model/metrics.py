@@ -17,7 +17,7 @@ Measurement never writes model state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -59,9 +59,9 @@ DESCRIPTIONS: dict[str, str] = {
     "the money decided together goes where need is greatest.",
     "discourse": "How strongly officials and residents frame the city's problems as questions of justice "
     "and fairness.",
-    "coordination": "How far the people active in governance (officials, academics, groups and residents "
-    "who took part this year) are linked into one network rather than scattered efforts, and how many "
-    "experiments crossed sectors.",
+    "coordination": "Share of the people active in governance (officials, academics, groups and residents "
+    "who took part this year) with a tie to an active person of another sector: efforts linked across "
+    "sectors rather than scattered.",
     "capacity_networks": "Ties across sectors, the share of marginalised residents now within two steps of "
     "an official or academic (reach today, not the change since the start), and residents' skill, which "
     "grows by taking part.",
@@ -117,7 +117,7 @@ class Memory:
     money_burden: float
     published: float
     unwarranted: float  # smoothed unwarranted convergence of meetings
-    initiatives: list = field(default_factory=list)  # (experiments, cross-sector) over recent months
+    pilot: np.ndarray  # the pilot meeting's participants (month 0's room)
     leadership: float = 0.0
 
 
@@ -176,6 +176,7 @@ def baseline(m) -> Memory:
         money_burden=min(1.0, process / pot) if pot > 0 else 0.0,
         published=s.structure.transparency,
         unwarranted=unwarranted_convergence(before, after, s.context.needed_change),
+        pilot=room,
     )
 
 
@@ -248,10 +249,6 @@ def remember(m) -> None:
     mem.published = _ewma(mem.published, float(decision.published))
     process = outcome.process_spend / max(outcome.decided_budget, 1.0)
     mem.money_burden = _ewma(mem.money_burden, min(1.0, process))
-    mem.initiatives = [
-        *mem.initiatives[-(s.run.active_months - 1) :],
-        (outcome.experiments, outcome.cross_sector),
-    ]
 
 
 def measure(m) -> dict[str, float]:
@@ -274,10 +271,7 @@ def measure(m) -> dict[str, float]:
 
     out["discourse"] = composite(float(p.salience[officials].mean()), float(p.salience[res].mean()))
 
-    linked = cross_sector_linked(m)
-    tried = sum(e for e, _ in mem.initiatives)
-    crossing = sum(c for _, c in mem.initiatives) / tried if tried else 0.0
-    out["coordination"] = composite(linked, crossing) if tried else linked
+    out["coordination"] = cross_sector_linked(m)
 
     experts = np.isin(p.kind, [OFFICIAL, ACADEMIC])
     reach_mask = within_two_steps(m.adjacency, experts)
@@ -409,9 +403,12 @@ def _marginalised_share(p) -> float:
 
 
 def _active(m) -> np.ndarray:
-    """The governance network: officials, academics, groups and residents who took part recently."""
+    """The governance network: officials, academics, groups and residents who took part recently (at
+    month 0, the pilot meeting's residents)."""
     p = m.people
     recent = (p.last_turn >= 0) & (m.steps - p.last_turn < m.settings.run.active_months)
+    if m.steps == 0:
+        recent = np.isin(np.arange(p.n), m.memory.pilot)
     return (p.kind != RESIDENT) | recent
 
 

@@ -1,4 +1,4 @@
-"""Restructure: the theory of change moves the governance structure; inertia, lock-in and backlash push back.
+"""Restructure: the theory of change moves the governance structure; inertia and backlash push back.
 
 The structure is five levers in [0, 1]: ``citizen_weight``, ``agenda_setting``, ``transparency``,
 ``downward_accountability`` and ``co_financing``. When a theory's condition holds, its levers move a
