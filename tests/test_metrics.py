@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from model import CONSENSUS, MARKERS, OUTPUTS, QUALITIES, RISKS, GovernanceModel, Scenario, simulate
 from model.inequality import gini, total_variation
-from model.metrics import unwarranted_convergence
+from model.metrics import need_orientation, unwarranted_convergence
 from model.network import betweenness, ei_index
 
 BOUNDED = [
@@ -76,24 +76,30 @@ def test_unwarranted_convergence_counts_only_convergence_that_did_not_approach_t
     assert unwarranted_convergence(biased, np.full(4, 0.7), truth=0.7) == 0.0
 
 
-def test_equal_benefits_give_no_inequality():
+def test_spending_in_proportion_to_need_gives_no_inequality():
+    # distribution = mean(1 - Gini over residents of smoothed spend per head / need of their district,
+    # need orientation); distributive justice = mean(the same fairness, cost fairness)
     m = GovernanceModel(
         Scenario.build({"population": {"residents": 200}, "design": {"participants": 20}}), rng=1
     )
     r = m.n_residents
-    m.people.benefits[:r] = m.need[m.people.district[:r]] * 100.0  # benefits exactly in proportion to need
-    assert gini(m.people.benefits[:r] / m.need[m.people.district[:r]]) == pytest.approx(0.0, abs=1e-12)
+    per_head = m.district_population / m.district_population.sum()
+    m.memory.need_orientation = need_orientation(per_head, m)
+    assert m.memory.need_orientation == pytest.approx(0.5)  # a per-head allocation: ratio 1, 1 / (1 + 1)
+    m.memory.spend = m.need * 100.0  # spending per head exactly in proportion to need
     m._collect()
-    # at the start nobody has taken part (cost fairness 1) and need orientation is 0.5, so with fairness
-    # 1 - Gini = 1: distribution = 0.5 x 1 + 0.5 x 0.5, distributive justice = 0.5 x 1 + 0.5 x 1
+    # at the start nobody has taken part (cost fairness 1), so with fairness 1 - Gini = 1:
+    # distribution = 0.5 x 1 + 0.5 x 0.5, distributive justice = 0.5 x 1 + 0.5 x 1
     assert m.outputs["distribution"] == pytest.approx(0.75, abs=1e-12)
     assert m.outputs["distributive_justice"] == pytest.approx(1.0, abs=1e-12)
-    m.people.benefits[:r] = 0.0
-    m.people.benefits[np.flatnonzero(m.people.marginalised[:r])[0]] = 1e6  # all to one deprived resident
+    m.memory.spend = np.zeros(m.n_districts)
+    m.memory.spend[0] = 1e6  # all to the first district
     m._collect()
-    # all to one of n = 200: Gini (n - 1) / n = 0.995, fairness 0.005
-    assert m.outputs["distribution"] == pytest.approx(0.5 * 0.005 + 0.25)
-    assert m.outputs["distributive_justice"] == pytest.approx(0.5 * 0.005 + 0.5)
+    # all to the n_0 residents of district 0 of n = 200: Gini 1 - n_0 / n, fairness n_0 / n
+    fairness = m.district_population[0] / r
+    assert 0 < fairness < 1
+    assert m.outputs["distribution"] == pytest.approx(0.5 * fairness + 0.25)
+    assert m.outputs["distributive_justice"] == pytest.approx(0.5 * fairness + 0.5)
 
 
 @settings(max_examples=12, deadline=None)

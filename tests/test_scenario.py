@@ -135,3 +135,33 @@ def test_any_in_bounds_value_loads_and_any_out_of_bounds_value_names_its_key(key
     with pytest.raises(ScenarioError) as err:
         base.with_overrides({key: outside})
     assert err.value.problems[0].key == key
+
+
+@pytest.mark.parametrize("value", [1.5, -0.1, float("nan")])
+def test_a_behaviour_parameter_out_of_bounds_is_refused_with_its_key(value):
+    spec = PARAMETERS["behaviour.support_line"]
+    assert (spec.low, spec.high) == (0.0, 1.0)
+    with pytest.raises(ScenarioError) as err:
+        Scenario.build({"behaviour": {"support_line": value}})
+    assert [p.key for p in err.value.problems] == ["behaviour.support_line"]
+    with pytest.raises(ScenarioError) as err:
+        Scenario.build({}).with_overrides({"behaviour.support_line": value})
+    assert err.value.problems[0].key == "behaviour.support_line"
+    assert Scenario.build({"behaviour": {"support_line": 0.7}}).behaviour.support_line == 0.7
+
+
+def test_every_parameter_names_its_source_and_coprod_params_lists_it(coprod):
+    assert all(p.source for p in parameters())
+    spec = PARAMETERS["behaviour.support_line"]
+    listed = coprod("params")
+    assert listed.returncode == 0, listed.stderr
+    line = next(row for row in listed.stdout.splitlines() if row.startswith("behaviour.support_line "))
+    assert spec.meaning in line and f"(source: {spec.source})" in line
+    assert sum(row.startswith(("behaviour.", "design.")) for row in listed.stdout.splitlines()) == sum(
+        p.key.startswith(("behaviour.", "design.")) for p in parameters()
+    )
+    table = coprod("params", "--markdown")
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[0].endswith("| source |")
+    row = next(row for row in table.stdout.splitlines() if row.startswith("| `behaviour.support_line` |"))
+    assert row.rstrip().endswith(f"| {spec.source} |")
