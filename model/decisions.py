@@ -75,7 +75,7 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
                 d = _blend(
                     m,
                     citizen,
-                    w_c / w_c.sum(),
+                    _normalise(w_c),
                     officials,
                     np.full(len(officials), 1 / len(officials)),
                     cw,
@@ -145,7 +145,7 @@ def _dissensus(m, idx, citizen, w_c, officials, cw, defers) -> Decision:
     o_share = np.full(len(officials), (1 - say) / len(officials))
     if inside.any():
         o_share[inside] += say / inside.sum()
-    d = _blend(m, citizen, w_c / w_c.sum(), officials, o_share, cw, defers)
+    d = _blend(m, citizen, _normalise(w_c), officials, o_share, cw, defers)
     if s.design.experiments:
         d.teams = _clusters(idx, p.view[idx], s.design.experiments, s.design.cluster_gap)
     d.consensus = False

@@ -35,10 +35,16 @@ class Speech:
     believed: np.ndarray  # bool (K,): items brought up and believed (the meeting's evidence)
 
     @classmethod
-    def silent(cls, n_items: int) -> Speech:
-        nothing = np.zeros(0, dtype=np.int64)
-        no_items = np.zeros(n_items, dtype=bool)
-        return cls(nothing, nothing, nothing, no_items, no_items.copy())
+    def silent(cls, participants: int, item_lay: np.ndarray) -> Speech:
+        """A meeting where nobody spoke (fewer than two present)."""
+        nothing = np.zeros(participants, dtype=np.int64)
+        return cls(
+            nothing,
+            nothing,
+            nothing,
+            np.zeros(int(item_lay.sum()), dtype=bool),
+            np.zeros(len(item_lay), dtype=bool),
+        )
 
 
 def mention_probabilities(
@@ -67,7 +73,10 @@ def speak(m, idx: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> 
     rows, items = np.nonzero(known)
     share = known.sum(axis=0) / max(len(idx), 1)
     discount = 1.0 - s.deliberation.hidden_profile_bias * (1.0 - fac) * (1.0 - share)
-    airtime = weights / weights.max() if len(weights) else weights
+    loudest = weights.max() if len(weights) else 0.0
+    airtime = (
+        weights / loudest if loudest > 0 else np.zeros(len(weights))
+    )  # a fully silenced room says nothing
     said = rng.random(len(rows)) < s.deliberation.mention_probability * discount[items] * airtime[rows]
     trusted = np.where(p.marginalised[idx], credibility(s), 1.0)
     believed = said & (rng.random(len(rows)) < trusted[rows])

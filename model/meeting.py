@@ -23,7 +23,7 @@ def deliberate(m) -> None:
     p, s, flows = m.people, m.settings, m.flows
     idx, d, dl = flows.meeting, s.design, s.deliberation
     weights = voice_weights(m, idx)
-    speech = Speech.silent(len(p.item_lay))
+    speech = Speech.silent(len(idx), p.item_lay)
     flows.views_before = p.view[idx].copy()
     if len(idx) >= 2:
         per_round = 1 - (1 - stubbornness(m, idx)) ** (1 / dl.rounds)

@@ -146,7 +146,8 @@ def baseline(m) -> Memory:
     on_citizen_side = p.kind[room] != OFFICIAL
     citizens = room[on_citizen_side]
     c_weights = weights[on_citizen_side]
-    c_share = c_weights / c_weights.sum() if len(citizens) else c_weights
+    total = c_weights.sum()
+    c_share = c_weights / total if total > 0 else np.full(len(citizens), 1 / max(len(citizens), 1))
     cw = s.structure.citizen_weight
     say = cw + (1 - cw) * float(np.mean(p.accountability[officials] * p.trust[officials, RESIDENT]))
     say = say if len(citizens) else 0.0

@@ -359,15 +359,9 @@ def test_per_holder_draws_reproduce_the_closed_form_when_voices_are_equal():
     assert expected.max() > 0.8 and 0.05 < expected[1] < 0.2  # the cases are not trivial
 
 
-# -- known faults ------------------------------------------------------------------------------------------
+# -- edge cases that once broke a step ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason="model bug: a meeting of one keeps Speech.silent (no per-participant arrays), and "
-    "metrics.remember passes it to believed_parity with the one-person idx: boolean index mismatch",
-)
 def test_a_meeting_of_one_official_is_measured_like_any_other_month():
     # residents all decline (no trust in officials, willingness floor 0) and the design seats one official
     # and no academic (no design or analysis stage): the room is that official alone
@@ -384,13 +378,6 @@ def test_a_meeting_of_one_official_is_measured_like_any_other_month():
     assert all(np.isfinite(v) for v in m.outputs.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeWarning,
-    reason="model bug: at zero credibility (credibility_deficit 1, inequality 1, facilitation 0) a citizen "
-    "side of marginalised residents only has voice weights summing to 0; decisions._blend divides by that "
-    "sum (0 / 0): the position is NaN",
-)
 def test_a_room_of_silenced_citizens_still_reaches_a_decision():
     m = tiny(
         design__kind="citizens_assembly",
