@@ -53,7 +53,6 @@ def update_trust(m, position: float) -> None:
     r = m.n_residents
     res = np.arange(r)
     heard = p.taking_part[:r] & (m.rng.random(r) < s.design.feedback)
-    m.flows.heard = int(heard.sum())
     target = 1 - np.abs(position - p.view[:r])
     p.trust[res[heard], OFFICIAL] += b.trust_learning * (target[heard] - p.trust[res[heard], OFFICIAL])
     fair = m.fair_per_head[p.district[:r]]

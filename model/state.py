@@ -30,4 +30,3 @@ class Flows:
     speech: Speech | None = None  # the meeting's knowledge exchange (deliberate -> decide)
     decision: Decision | None = None  # decide -> act, learn
     outcome: Outcome | None = None  # act -> learn, restructure
-    heard: int = 0  # participants told what became of their input (learn)
