@@ -31,9 +31,8 @@ import numpy as np
 
 from model.kinds import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
 
-TIE_BREAK = (
-    1e-9  # a random amount far below any real difference in weighted tallies (numerical, not behaviour)
-)
+# a random amount far below any real difference in weighted tallies: breaks ties, nothing else
+TIE_BREAK = 1e-9
 
 
 @dataclass
@@ -109,9 +108,8 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
     if d.consensus:
         _conform(m, idx, weights)
     else:
-        at = {int(i): j for j, i in enumerate(idx)}
-        for team in d.teams:
-            _conform(m, team, weights[[at[int(i)] for i in team]])
+        for team in d.teams:  # idx is sorted (the meeting is a flatnonzero)
+            _conform(m, team, weights[np.searchsorted(idx, team)])
     return d
 
 
