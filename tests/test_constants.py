@@ -115,3 +115,16 @@ def test_coprod_params_lists_the_behavioural_constants_with_their_sources():
     for key in ("behaviour.support_line", "behaviour.trust_learning", "deliberation.credibility_deficit"):
         row = next(line for line in out.splitlines() if f"`{key}`" in line)
         assert PARAMETERS[key].source in row, row
+
+
+def test_the_odd_appendix_lists_every_parameter_as_coprod_params_does():
+    out = subprocess.run(
+        [sys.executable, "-m", "coprod.cli", "params", "--markdown"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    odd = (ROOT / "docs" / "ODD.md").read_text()
+    stale = [row for row in out.splitlines() if row.startswith("| `") and row not in odd]
+    assert not stale, "regenerate ODD Appendix A from `coprod params --markdown`:\n" + "\n".join(stale[:5])
