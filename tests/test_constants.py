@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from model import PARAMETERS
+from model import PARAMETERS, Scenario, ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_MODULES = {"scenario.py", "institutions.py", "theories.py"}
@@ -128,3 +128,12 @@ def test_the_odd_appendix_lists_every_parameter_as_coprod_params_does():
     odd = (ROOT / "docs" / "ODD.md").read_text()
     stale = [row for row in out.splitlines() if row.startswith("| `") and row not in odd]
     assert not stale, "regenerate ODD Appendix A from `coprod params --markdown`:\n" + "\n".join(stale[:5])
+
+
+@pytest.mark.parametrize("key", sorted(k for k, s in PARAMETERS.items() if s.numeric and s.high is not None))
+def test_every_numeric_parameter_refuses_a_value_above_its_bound(key):
+    spec = PARAMETERS[key]
+    over = spec.high + 1 if spec.type == "int" else spec.high + 0.5
+    with pytest.raises(ScenarioError) as err:
+        Scenario.build({}).with_overrides({key: over})
+    assert any(problem.key == key for problem in err.value.problems)
