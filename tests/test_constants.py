@@ -63,6 +63,12 @@ def bare_numbers(path: Path) -> list[tuple[str, int, float]]:
     return found
 
 
+def params_markdown() -> str:
+    """What ``coprod params --markdown`` prints."""
+    command = [sys.executable, "-m", "coprod.cli", "params", "--markdown"]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True).stdout
+
+
 def mechanism_modules() -> list[Path]:
     return [f for f in sorted((ROOT / "model").glob("*.py")) if f.name not in DATA_MODULES]
 
@@ -105,26 +111,14 @@ def test_every_parameter_has_a_meaning_units_and_source_and_is_read_by_the_model
 
 
 def test_coprod_params_lists_the_behavioural_constants_with_their_sources():
-    out = subprocess.run(
-        [sys.executable, "-m", "coprod.cli", "params", "--markdown"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    ).stdout
+    out = params_markdown()
     for key in ("behaviour.support_line", "behaviour.trust_learning", "deliberation.credibility_deficit"):
         row = next(line for line in out.splitlines() if f"`{key}`" in line)
         assert PARAMETERS[key].source in row, row
 
 
 def test_the_odd_appendix_lists_every_parameter_as_coprod_params_does():
-    out = subprocess.run(
-        [sys.executable, "-m", "coprod.cli", "params", "--markdown"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    ).stdout
+    out = params_markdown()
     odd = (ROOT / "docs" / "ODD.md").read_text()
     stale = [row for row in out.splitlines() if row.startswith("| `") and row not in odd]
     assert not stale, "regenerate ODD Appendix A from `coprod params --markdown`:\n" + "\n".join(stale[:5])

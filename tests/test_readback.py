@@ -13,19 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from experiments.patterns import DESIGNS
 from model import OUTPUTS, load_scenario, simulate
+from model.kinds import THEORIES
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-DESIGNS = (
-    "top_down_consultation",
-    "citizens_assembly",
-    "action_research_cooperative",
-    "participatory_budgeting",
-    "co_financed_partnership",
-)
-THEORIES = ("incremental", "structural", "knowledge", "coalition")
 SEEDS = (11, 12)
 FROM, STEPS = 12, 120
 FLAT = 1e-9  # a series whose range is below this is constant
