@@ -337,7 +337,7 @@ def composite(*parts: float) -> float:
 def arnstein_rung(power: float) -> float:
     """Arnstein's (1969) ladder, rung 1 (manipulation) to 8 (citizen control), read linearly off citizens'
     realised share of the say (an assumption: the ladder is ordinal)."""
-    return 1 + (RUNGS - 1) * power
+    return 1 + (RUNGS - 1) * min(max(power, 0.0), 1.0)  # a share summed from floats can pass 1 by 1e-16
 
 
 def lock_in(m) -> float:

@@ -9,7 +9,7 @@ import sys
 import networkx as nx
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from model import CONSENSUS, MARKERS, OUTPUTS, QUALITIES, RISKS, GovernanceModel, Scenario, simulate
@@ -119,6 +119,16 @@ def test_spending_in_proportion_to_need_gives_no_inequality():
     trust=st.floats(0, 1),
     power=st.floats(0, 1),
     seed=st.integers(0, 2**32),
+)
+# found by a fresh-clone run: citizens' summed share of the say came to 1 + 2e-16, so structure did too
+@example(
+    design="top_down_consultation",
+    theory="coalition",
+    inequality=0.25,
+    facilitation=0.625,
+    trust=0.0,
+    power=1.0,
+    seed=1,
 )
 def test_markers_qualities_and_risks_stay_in_unit_interval(
     design, theory, inequality, facilitation, trust, power, seed
