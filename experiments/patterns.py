@@ -223,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reversed", action="store_true", help="the reversed normative assumptions")
     parser.add_argument("--replications", type=int, default=REPLICATIONS)
     args = parser.parse_args(argv)
+    if args.replications < 2:
+        parser.error(f"--replications: got {args.replications}, allowed an integer >= 2")
     try:
         world = dict(REVERSED) if args.reversed else {}
         world.update(parse_assignment(text) for text in args.set)
