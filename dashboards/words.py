@@ -7,7 +7,7 @@ live here.
 
 from __future__ import annotations
 
-from model import CONSENSUS, DESCRIPTIONS, MARKERS, QUALITIES, RISKS
+from model import CONSENSUS, DESCRIPTIONS, MARKERS, QUALITIES, RISKS, SIGNATURES
 
 # Short names, in the seed's words where it has them (its Table 3 and its "Reflection" slide).
 LABELS: dict[str, str] = {
@@ -30,6 +30,21 @@ LABELS: dict[str, str] = {
     "transaction_costs": "Cost of taking part",
     "leadership_concentration": "Leadership in few hands",
     "lock_in": "Money locked in",
+    "lever_citizen_weight": "Rule: citizens' formal say",
+    "lever_agenda_setting": "Rule: citizens set the agenda",
+    "lever_transparency": "Rule: decisions published",
+    "lever_downward_accountability": "Rule: officials answer to citizens",
+    "lever_co_financing": "Partners' money in the pot",
+    "holders_incremental": "Hold 'incremental experiments'",
+    "holders_structural": "Hold 'structural change'",
+    "holders_knowledge": "Hold 'knowledge-led change'",
+    "holders_coalition": "Hold 'coalition building'",
+    "condition_incremental": "Incremental change works here",
+    "condition_structural": "Structural change has tipped",
+    "condition_knowledge": "Knowledge-led change works here",
+    "condition_coalition": "Coalition large enough",
+    "programme_effort": "Effort on the programme's theory",
+    "theory_diversity": "Variety of theories held",
 }
 
 # Short names for the radar's spokes, where the full name would not fit.
@@ -44,13 +59,14 @@ SPOKES: dict[str, str] = {
     "knowledge": "Knowledge",
 }
 
-# Whether more of the thing is good news; decides the wording of comparisons, never the numbers.
-HIGHER_IS_BETTER: dict[str, bool] = {
+# Whether more of the thing is good news (None: neither, it describes); never changes the numbers.
+HIGHER_IS_BETTER: dict[str, bool | None] = {
     **dict.fromkeys(MARKERS, True),
     **dict.fromkeys(QUALITIES, True),
     **dict.fromkeys(RISKS, False),
     **dict.fromkeys(CONSENSUS, False),
     "marginalised_influence": True,
+    **dict.fromkeys(SIGNATURES, None),
 }
 
 SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -75,6 +91,13 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "Risks",
         "What coproduction can cost: time and emotional labour, leadership held by a few, money tied up.",
         RISKS,
+    ),
+    (
+        "Theories of change at work",
+        "Who holds which idea of how change happens, whether each idea's condition holds in this city "
+        "(1: it works here), and the five rules of the game, which move only when people act on a theory "
+        "that works.",
+        SIGNATURES,
     ),
 )
 

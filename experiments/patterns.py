@@ -25,11 +25,13 @@ import numpy as np
 from scipy import stats
 
 from model import ScenarioError, load_scenario, parse_assignment, simulate
+from model.kinds import THEORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 REPLICATIONS = 30
 STEPS = 120
 EARLY = 24  # the month "fast" effects are read at
+YEAR = 12  # the month first signatures of a theory are read at
 ROOT_SEED = 20261203
 DESIGNS = (
     "top_down_consultation",
@@ -62,7 +64,7 @@ class Pattern:
     arm: Arm
     rivals: tuple[Arm, ...]
     higher: bool  # predicted: the arm's value above (True) or below (False) every rival's
-    when: str = "end"  # "end" (month STEPS), "early" (month EARLY) or "change" (end minus month 0)
+    when: str = "end"  # "end" (month STEPS), "early" (EARLY), "year" (YEAR) or "change" (end minus month 0)
 
     def effects(self, world: tuple[tuple[str, object], ...], replications: int) -> list[Effect]:
         mine = values(self.arm, world, self.output, self.when, replications)
@@ -86,6 +88,14 @@ def label(a: Arm) -> str:
 
 def others(design: str) -> tuple[Arm, ...]:
     return tuple(arm(d) for d in DESIGNS if d != design)
+
+
+def programme(design: str, theory: str) -> Arm:
+    return arm(design, **{"theory.kind": theory})
+
+
+def other_programmes(design: str, theory: str) -> tuple[Arm, ...]:
+    return tuple(programme(design, t) for t in THEORIES if t != theory)
 
 
 FAIR = {"design.official_weight": 1.0, "design.expert_weight": 1.0, "design.facilitation": 1.0}
@@ -157,6 +167,40 @@ PATTERNS: tuple[Pattern, ...] = (
         (arm("citizens_assembly", **UNFAIR),),
         higher=False,
     ),
+    # The signature of each programme theory (docs/ODD.md 7.7), against the other three programmes
+    Pattern(
+        "incremental: without funded experiments (participatory budgeting) only an incremental programme "
+        "gets officials adopting practice (by month 120)",
+        "condition_incremental",
+        programme("participatory_budgeting", "incremental"),
+        other_programmes("participatory_budgeting", "incremental"),
+        higher=True,
+    ),
+    Pattern(
+        "structural: once the committed minority tips, citizens' formal say steps up (participatory "
+        "budgeting, month 24)",
+        "lever_citizen_weight",
+        programme("participatory_budgeting", "structural"),
+        other_programmes("participatory_budgeting", "structural"),
+        higher=True,
+        when="early",
+    ),
+    Pattern(
+        "knowledge: disclosure rises first (citizens' assembly, month 24)",
+        "lever_transparency",
+        programme("citizens_assembly", "knowledge"),
+        other_programmes("citizens_assembly", "knowledge"),
+        higher=True,
+        when="early",
+    ),
+    Pattern(
+        "coalition: cross-sector ties jump first (citizens' assembly, month 12)",
+        "coordination",
+        programme("citizens_assembly", "coalition"),
+        other_programmes("citizens_assembly", "coalition"),
+        higher=True,
+        when="year",
+    ),
 )
 
 
@@ -180,9 +224,10 @@ def seeds(replications: int) -> list[int]:
 def values(a: Arm, world: tuple, output: str, when: str, replications: int) -> np.ndarray:
     rows = runs(a, world, replications)
     pick: dict[str, Callable[[list[dict]], float]] = {
-        "end": lambda r: r[2][output],
-        "early": lambda r: r[1][output],
-        "change": lambda r: r[2][output] - r[0][output],
+        "end": lambda r: r[3][output],
+        "early": lambda r: r[2][output],
+        "year": lambda r: r[1][output],
+        "change": lambda r: r[3][output] - r[0][output],
     }
     return np.array([pick[when](r) for r in rows])
 
@@ -199,7 +244,7 @@ def runs(a: Arm, world: tuple, replications: int) -> list[list[dict]]:
 def _run(job) -> list[dict]:
     scenario, seed = job
     rows = simulate(scenario, steps=STEPS, seed=seed)
-    return [rows[0], rows[EARLY], rows[-1]]
+    return [rows[0], rows[YEAR], rows[EARLY], rows[-1]]
 
 
 def table(world: tuple = (), replications: int = REPLICATIONS) -> str:

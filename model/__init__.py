@@ -6,7 +6,7 @@ The public API; ``experiments/`` and ``dashboards/`` use only what is exported h
 from model.agents import Academic, CivilSocietyGroup, Official, Resident
 from model.governance import GovernanceModel
 from model.institutions import DESIGN_PRESETS
-from model.metrics import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, QUALITIES, RISKS
+from model.metrics import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, QUALITIES, RISKS, SIGNATURES
 from model.scenario import (
     PARAMETERS,
     ParamSpec,
@@ -30,6 +30,7 @@ __all__ = [
     "PARAMETERS",
     "QUALITIES",
     "RISKS",
+    "SIGNATURES",
     "THEORY_PRESETS",
     "Academic",
     "CivilSocietyGroup",

@@ -21,6 +21,13 @@ conform (Asch 1956): participants drop a theory of change the group's voice-weig
 with probability ``deliberation.conformity`` (less with facilitation, ``behaviour.facilitation_relief``).
 Under forced-consensus rules the group is the whole room; under the dissensus rule it is each experiment
 team, so minorities can keep their own theory in a team of their own.
+
+Consensus bias has consequences: under a forced consensus, participants (not officials) whose view lies
+further from the decided position than ``deliberation.confidence`` (beyond their latitude of acceptance) are
+*dropped*: the experiment teams are drawn from the others only, so the dropped participants' knowledge and
+theories are lost to the experiment portfolio, and the dropped lose trust in officials
+(``behaviour.dropped_trust_loss``) and so come less often (:mod:`model.convening`). Under the dissensus rule
+every cluster keeps a team.
 """
 
 from __future__ import annotations
@@ -47,6 +54,9 @@ class Decision:
     deferring: np.ndarray | None = None  # bool over all officials: who deferred to the citizens
     published: bool = False  # rationale published?
     recommendation: float | None = None  # the citizen side's view, before officials blend it in
+    dropped: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int64)
+    )  # views a consensus left out
 
 
 def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
@@ -80,7 +90,6 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
                     cw,
                     defers,
                 )
-                d.teams = _split(m, idx, s.design.experiments)
             case "dissensus":
                 d = _dissensus(m, idx, citizen, w_c, officials, cw, defers)
             case "vote":
@@ -98,12 +107,16 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
                 )
                 votes = np.bincount(p.district[voters], minlength=m.n_districts).astype(float)
                 d.allocation = _normalise(votes * m.need ** (2 * s.design.need_weighting))
-                d.teams = _split(m, idx, s.design.experiments)
             case "contribution":
                 d = _contribution(m, idx, officials, defers)
-                d.teams = _split(m, idx, s.design.experiments)
             case other:
                 raise ValueError(f"unknown design.decision_rule {other!r}")
+    if d.consensus and len(citizen):
+        # a forced consensus drops those it landed beyond the bounds of their confidence: their knowledge
+        # and theories are left out of the experiments (and they lose trust, :mod:`model.learning`)
+        beyond = np.abs(p.view[idx] - d.position) > s.deliberation.confidence
+        d.dropped = idx[beyond & (p.kind[idx] != OFFICIAL)]  # officials are not dropped by their own decision
+        d.teams = _split(m, np.setdiff1d(idx, d.dropped, assume_unique=True), s.design.experiments)
     d.published = bool(m.rng.random() < m.structure["transparency"])
     if d.consensus:
         _conform(m, idx, weights)

@@ -8,6 +8,7 @@ import mesa
 import numpy as np
 
 from model.agents import KINDS
+from model.conditions import readiness
 from model.convening import convene
 from model.decisions import decide
 from model.initiatives import act, status_quo_allocation
@@ -16,6 +17,7 @@ from model.knowledge import publish
 from model.learning import bear_costs, respond, spread_theories, update_trust
 from model.meeting import deliberate
 from model.metrics import OUTPUTS, baseline, measure, remember
+from model.mobilisation import mobilise
 from model.network import adjacency
 from model.restructuring import LEVERS, restructure
 from model.rewiring import rewire
@@ -37,9 +39,11 @@ class GovernanceModel(mesa.Model):
        resources and the knowledge mix;
     5. **learn**: costs and fatigue, skills, trust, officials' response and accountability, success-biased
        spread of theories of change;
-    6. **rewire**: co-participants form ties;
-    7. **restructure**: the theory of change moves the governance structure;
-    8. **collect**: every output (see :mod:`model.metrics`).
+    6. **mobilise**: actors act on the theory of change they hold: effort, documenting evidence, bridging;
+    7. **rewire**: co-participants form ties;
+    8. **restructure**: actors' effort moves the levers of the structure, where each theory's condition
+       holds; inertia and backlash push back;
+    9. **collect**: every output (see :mod:`model.metrics`).
 
     ``GovernanceModel(scenario=None, *, rng=None, **overrides)``: ``overrides`` are parameter names, either
     dotted keys passed as ``section__name`` (``population__residents=500``) or bare names that are unique
@@ -98,6 +102,8 @@ class GovernanceModel(mesa.Model):
             p.district[:r]
         ]
 
+        self.flows.readiness = readiness(self)  # the context the first month's experiments meet
+
         for code, agent_class in enumerate(KINDS):
             for index in np.flatnonzero(p.kind == code).tolist():
                 agent_class(self, index)
@@ -115,6 +121,7 @@ class GovernanceModel(mesa.Model):
         self.decide()
         self.act()
         self.learn()
+        self.mobilise()
         self.rewire()
         self.restructure()
         self.collect()
@@ -144,17 +151,21 @@ class GovernanceModel(mesa.Model):
     def learn(self) -> None:
         """Costs, skills, trust, officials' response and the spread of theories (:mod:`model.learning`)."""
         bear_costs(self)
-        update_trust(self, self.flows.decision.position)
+        update_trust(self, self.flows.decision)
         respond(self, self.flows.decision)
         spread_theories(self, self.flows.outcome)
+
+    def mobilise(self) -> None:
+        """Actors act on the theory of change they hold (:mod:`model.mobilisation`)."""
+        mobilise(self)
 
     def rewire(self) -> None:
         """Co-participants form ties (:mod:`model.rewiring`)."""
         rewire(self)
 
     def restructure(self) -> None:
-        """The theory of change moves the governance structure (:mod:`model.restructuring`)."""
-        restructure(self, self.flows.outcome)
+        """Actors' effort on their theories moves the governance structure (:mod:`model.restructuring`)."""
+        restructure(self)
 
     def collect(self) -> None:
         """Every output of :mod:`model.metrics`, once per step."""

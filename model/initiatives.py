@@ -9,11 +9,17 @@
   officials implement what they agree with (the implementation gap, Pressman & Wildavsky 1973; street-level
   discretion, Lipsky 1980). Partners' co-financed money is tied for ``resources.commitment_months`` on
   average. Money committed in earlier months binds this month's spending: that share is ``lock_in``.
-- Experiments succeed with ``theory.experiment_success`` scaled by three factors, each
-  ``floor + (1 - floor) x`` with ``floor = behaviour.experiment_floor``: the complementarity of lay and expert
-  knowledge, ``4 l (1 - l)`` for lay share ``l`` of the team's items (Jasanoff 2004; Frantzeskaki & Kabisch
-  2016), the team's capability (skill net of fatigue), and how well it is resourced
-  (``funds / (funds + resources.experiment_cost)``).
+- Besides the design's experiments (funded from the pot), incrementalists run experiments of their own
+  (:func:`grassroots`) with no money, resourced by their members' own effort valued at the stipend
+  (``resources.stipend_amount`` per person-month): prefigurative practice needs no one's permission.
+- Experiments succeed with ``theory.experiment_success`` scaled by four factors, each ``floor + (1 - floor)
+  x`` with ``floor = behaviour.experiment_floor``: the complementarity of lay and expert knowledge, ``4 l (1 -
+  l)`` for lay share ``l`` of the team's items (Jasanoff 2004; Frantzeskaki & Kabisch 2016), the team's
+  capability (skill net of fatigue), how well it is resourced (``R / (R + resources.experiment_cost)`` for R
+  the money plus the time valued), and the *fit* between the team's theory of change (its members' most held)
+  and the context: an incremental experiment needs capacity and resources again (capability x resourcing), any
+  other theory's experiment needs its condition (last month's readiness, :mod:`model.conditions`). So
+  success-biased imitation of theories (:mod:`model.learning`) learns which theory fits this city.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.decisions import Decision
-from model.kinds import N_THEORIES, OFFICIAL, RESIDENT
+from model.kinds import INCREMENTAL, N_THEORIES, OFFICIAL, RESIDENT
+from model.mobilisation import actor_effort
 
 
 @dataclass
@@ -75,7 +82,22 @@ def act(m, decision: Decision) -> Outcome:
     p.benefits[:r] = per_head[p.district[:r]]
     for team in decision.teams:  # a handful of experiments a month: a loop over teams, not agents
         _experiment(m, team, experiments / len(decision.teams), out)
+    effort = m.flows.effort if m.flows.effort is not None else actor_effort(m)  # last month's effort
+    for team in grassroots(m, effort):  # incrementalists' own experiments, on their own time, no money
+        _experiment(m, team, 0.0, out, in_kind=float(effort[team].sum()) * s.resources.stipend_amount)
     return out
+
+
+def grassroots(m, effort: np.ndarray) -> list[np.ndarray]:
+    """Incrementalists start experiments of their own: Poisson(``theory.grassroots`` x their effort)
+    teams of ``theory.team_size`` drawn from the incrementalists acting."""
+    p, th = m.people, m.settings.theory
+    acting = np.flatnonzero((p.toc == INCREMENTAL) & (effort > 0))
+    if len(acting) == 0:
+        return []
+    n = int(m.rng.poisson(th.grassroots * effort[acting].sum()))
+    size = min(th.team_size, len(acting))
+    return [m.rng.choice(acting, size=size, replace=False) for _ in range(n)]
 
 
 def deliver(m, decision: Decision, allocated: float, cf: float, out: Outcome) -> np.ndarray:
@@ -94,20 +116,22 @@ def deliver(m, decision: Decision, allocated: float, cf: float, out: Outcome) ->
     return public + partners
 
 
-def _experiment(m, team: np.ndarray, funds: float, out: Outcome) -> None:
+def _experiment(m, team: np.ndarray, funds: float, out: Outcome, in_kind: float = 0.0) -> None:
+    """One experiment funded with ``funds`` GBP from the pot and ``in_kind`` GBP of members' own time."""
     p, s = m.people, m.settings
     held = p.knows[team].any(axis=0)
     lay = held[p.item_lay].sum() / max(held.sum(), 1)
     mix = complementarity(lay)
     capability = float(np.mean(p.skill[team] * (1 - p.fatigue[team])))
-    resourcing = funds / (funds + s.resources.experiment_cost) if funds > 0 else 0.0
-    floor = s.behaviour.experiment_floor
-    factors = floor + (1 - floor) * np.array([mix, capability, resourcing])
-    success = bool(m.rng.random() < s.theory.experiment_success * factors.prod())
+    resources = funds + in_kind
+    resourcing = resources / (resources + s.resources.experiment_cost) if resources > 0 else 0.0
     counts = np.bincount(p.toc[team], minlength=N_THEORIES)
-    theory = int(
-        np.argmax(counts + m.rng.random(N_THEORIES))
-    )  # the team's theory; ties (whole counts) at random
+    # the team's theory; ties (whole counts) broken at random
+    theory = int(np.argmax(counts + m.rng.random(N_THEORIES)))
+    fit = capability * resourcing if theory == INCREMENTAL else float(m.flows.readiness[theory])
+    floor = s.behaviour.experiment_floor
+    factors = floor + (1 - floor) * np.array([mix, capability, resourcing, fit])
+    success = bool(m.rng.random() < s.theory.experiment_success * factors.prod())
     out.experiments += 1
     out.toc_trials[theory] += 1
     if not success:
@@ -115,7 +139,10 @@ def _experiment(m, team: np.ndarray, funds: float, out: Outcome) -> None:
     out.successes += 1
     out.toc_successes[theory] += 1
     p.skill[team] += s.behaviour.success_learning * (1 - p.skill[team])
-    p.adopted[team[p.kind[team] == OFFICIAL]] = True
+    # officials on the team adopt the practice that worked if they back change (street-level discretion,
+    # Lipsky 1980: an official who opposes it does not carry it into routine)
+    line = s.behaviour.support_line
+    p.adopted[team[(p.kind[team] == OFFICIAL) & (p.view[team] > line)]] = True
     # a successful experiment benefits the districts its residents come from
     districts = np.unique(p.district[team[p.kind[team] == RESIDENT]])
     if len(districts):

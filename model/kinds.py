@@ -28,3 +28,4 @@ N_KINDS = len(Kind)
 THEORIES: tuple[str, ...] = tuple(t.value for t in TheoryKind)
 N_THEORIES = len(THEORIES)
 THEORY_INDEX: dict[str, int] = {name: i for i, name in enumerate(THEORIES)}
+INCREMENTAL, STRUCTURAL, KNOWLEDGE, COALITION = (THEORY_INDEX[t.value] for t in TheoryKind)

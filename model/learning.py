@@ -4,9 +4,10 @@
   labour (fatigue at ``resources.fatigue_rate``, heavier for marginalised participants facing a credibility
   deficit); rest restores ``resources.recovery`` a month. Taking part builds skill (learning by doing),
   more when citizens take part in the ``doing`` stage and when co-financing funds capacity building.
-- Trust in officials follows procedural experience (Tyler 2006): participants who hear back
-  (``design.feedback``) trust more the closer the decision is to their view; everyone's trust follows
-  whether the month's spending met their district's need.
+- Trust in officials follows procedural experience (Tyler 2006): participants dropped by a forced consensus
+  lose ``behaviour.dropped_trust_loss`` of it; participants who hear back (``design.feedback``) trust more
+  the closer the decision is to their view; everyone's trust follows whether the month's spending met their
+  district's need.
 - Officials answer to citizens as far as their own accountability orientation makes them: those who deferred
   to the citizens' recommendation this month (:mod:`model.decisions`) move their view towards it; each
   official's orientation follows the structure's ``downward_accountability`` at
@@ -47,10 +48,11 @@ def bear_costs(m) -> None:
     p.skill[part] += growth * (1 - p.skill[part])
 
 
-def update_trust(m, position: float) -> None:
+def update_trust(m, decision) -> None:
     p, s = m.people, m.settings
-    b = s.behaviour
+    b, position = s.behaviour, decision.position
     r = m.n_residents
+    p.trust[decision.dropped, OFFICIAL] *= 1 - b.dropped_trust_loss
     res = np.arange(r)
     heard = p.taking_part[:r] & (m.rng.random(r) < s.design.feedback)
     target = 1 - np.abs(position - p.view[:r])

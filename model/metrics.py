@@ -1,4 +1,6 @@
-"""The outputs: eight progress markers, consensus bias and its components, three qualities, three risks.
+"""The outputs: eight progress markers, consensus bias and its components, three qualities, three risks,
+and the signatures of the theories of change (the five levers, who holds each theory, whether each theory's
+condition holds, the programme theory's effort, theory diversity).
 
 Every output is measured from what happened: the actors' state, the network, and the record of this
 month's meeting, decision and spending (:class:`model.state.Flows`): who came, who spoke and was believed,
@@ -24,9 +26,11 @@ import numpy as np
 from model.convening import participation_cost, seats, stubbornness, voice_weights
 from model.deliberation import deffuant
 from model.inequality import gini, total_variation
-from model.kinds import ACADEMIC, GROUP, N_KINDS, N_THEORIES, OFFICIAL, RESIDENT
+from model.kinds import ACADEMIC, GROUP, N_KINDS, N_THEORIES, OFFICIAL, RESIDENT, THEORIES, THEORY_INDEX
 from model.knowledge import Speech, speak
+from model.mobilisation import actor_effort, theory_effort
 from model.network import betweenness, ei_index, within_two_steps
+from model.restructuring import LEVERS
 
 MARKERS = (
     "radical_change",
@@ -47,7 +51,11 @@ CONSENSUS = (
 )
 QUALITIES = ("procedural_justice", "epistemic_justice", "distributive_justice")
 RISKS = ("transaction_costs", "leadership_concentration", "lock_in")
-OUTPUTS = MARKERS + CONSENSUS + QUALITIES + RISKS
+LEVER_OUTPUTS = tuple(f"lever_{lever}" for lever in LEVERS)
+HOLDER_OUTPUTS = tuple(f"holders_{theory}" for theory in THEORIES)
+CONDITION_OUTPUTS = tuple(f"condition_{theory}" for theory in THEORIES)
+SIGNATURES = LEVER_OUTPUTS + HOLDER_OUTPUTS + CONDITION_OUTPUTS + ("programme_effort", "theory_diversity")
+OUTPUTS = MARKERS + CONSENSUS + QUALITIES + RISKS + SIGNATURES
 
 # Plain-language meaning of each output, for the dashboard's info tips and the CLI (docs/ODD.md has formulas).
 RUNGS = 8  # Arnstein's (1969) ladder of citizen participation has eight rungs
@@ -94,6 +102,39 @@ DESCRIPTIONS: dict[str, str] = {
     "betweenness): a few go-betweens holding everything together.",
     "lock_in": "Share of the money in play this month already bound by earlier commitments (decided but not "
     "yet delivered, or tied to partners' co-financing), which this month's decision cannot redirect.",
+    "lever_citizen_weight": "Governance lever: citizens' formal share of the say in decisions (the rules). "
+    "Moved only by actors acting on their theories of change; pulled back by inertia.",
+    "lever_agenda_setting": "Governance lever: how far citizens set the agenda (what gets decided, and "
+    "where money is tilted). Moved only by actors acting on their theories of change; pulled back by "
+    "inertia.",
+    "lever_transparency": "Governance lever: the chance a decision is published with its reasons (the "
+    "disclosure rules). Moved only by actors acting on their theories of change; pulled back by inertia.",
+    "lever_downward_accountability": "Governance lever: the rule officials' orientation follows, answering "
+    "down to citizens rather than up the hierarchy. Moved only by actors acting on their theories of "
+    "change; pulled back by inertia.",
+    "lever_co_financing": "Governance lever: partners' money in the decided pot per pound of public money. "
+    "Moved only by actors acting on their theories of change; pulled back by inertia.",
+    "holders_incremental": "Share of residents, officials and academics who hold the theory of change "
+    "'incremental experiments'.",
+    "holders_structural": "Share of residents, officials and academics who hold the theory of change "
+    "'structural change'.",
+    "holders_knowledge": "Share of residents, officials and academics who hold the theory of change "
+    "'knowledge-led change'.",
+    "holders_coalition": "Share of residents, officials and academics who hold the theory of change "
+    "'coalition building'.",
+    "condition_incremental": "How far incremental change works here: officials' adoption of practices from "
+    "successful experiments, against the share at which practice becomes the rule (1: it works).",
+    "condition_structural": "How far structural change works here: the committed minority (holders of the "
+    "structural theory who back change and frame it as justice) against the tipping share (1: tipped).",
+    "condition_knowledge": "How far knowledge-led change works here: how well the evidence base mixes lay "
+    "and expert knowledge, times how much of it officials hold, against the threshold (1: it works).",
+    "condition_coalition": "How far coalition building works here: the cross-sector strength of the largest "
+    "connected set of actors backing change, against the share needed (1: the coalition is large enough).",
+    "programme_effort": "The programme's theory's share of all the effort actors have spent acting on "
+    "theories of change so far (person-months, cumulative): how much of the city's work went the way the "
+    "programme funds.",
+    "theory_diversity": "Diversity of the theories of change held by residents, officials and academics "
+    "(entropy over the four theories, 1 when all are held equally, 0 when one theory is held by all).",
 }
 
 
@@ -118,6 +159,8 @@ class Memory:
     published: float
     unwarranted: float  # smoothed unwarranted convergence of meetings
     pilot: np.ndarray  # the pilot meeting's participants (month 0's room)
+    programme_effort: float  # cumulative effort share on the programme's theory
+    total_effort: float  # cumulative effort share on every theory
     leadership: float = 0.0
 
 
@@ -160,6 +203,7 @@ def baseline(m) -> Memory:
     process = s.design.stipend * s.resources.stipend_amount * residents
     process += s.design.facilitation * s.resources.facilitation_cost * (residents > 0)
     marg = p.marginalised
+    effort = theory_effort(m, actor_effort(m))  # what actors could put in before the programme
     return Memory(
         m0=float(p.view0[marg].mean()) if marg.any() else float(p.view0[p.kind == RESIDENT].mean()),
         o0=float(p.view0[officials].mean()),
@@ -178,6 +222,8 @@ def baseline(m) -> Memory:
         published=s.structure.transparency,
         unwarranted=unwarranted_convergence(before, after, s.context.needed_change),
         pilot=room,
+        programme_effort=float(effort[THEORY_INDEX[s.theory.kind.value]]),
+        total_effort=float(effort.sum()),
     )
 
 
@@ -250,6 +296,8 @@ def remember(m) -> None:
     mem.published = _ewma(mem.published, float(decision.published))
     process = outcome.process_spend / max(outcome.decided_budget, 1.0)
     mem.money_burden = _ewma(mem.money_burden, min(1.0, process))
+    mem.programme_effort += float(flows.theory_effort[THEORY_INDEX[s.theory.kind.value]])
+    mem.total_effort += float(flows.theory_effort.sum())
 
 
 def measure(m) -> dict[str, float]:
@@ -326,6 +374,17 @@ def measure(m) -> dict[str, float]:
         mem.leadership = leadership_concentration(m)
     out["leadership_concentration"] = mem.leadership
     out["lock_in"] = lock_in(m)
+
+    # -- signatures of the theories of change ---------------------------------------------------------
+    for lever in LEVERS:
+        out[f"lever_{lever}"] = m.structure[lever]
+    held = np.bincount(p.toc[people], minlength=N_THEORIES) / max(int(people.sum()), 1)
+    for theory, share in zip(THEORIES, held, strict=True):
+        out[f"holders_{theory}"] = share
+    for theory, ready in zip(THEORIES, m.flows.readiness, strict=True):
+        out[f"condition_{theory}"] = ready
+    out["programme_effort"] = mem.programme_effort / mem.total_effort if mem.total_effort > 0 else 0.0
+    out["theory_diversity"] = entropy(p.toc[people]) / np.log(N_THEORIES)
     return {k: float(out[k]) for k in OUTPUTS}
 
 

@@ -1,13 +1,11 @@
-"""Rewire: co-participants form ties, cross-sector ties more readily with ``theory.bridging_boost``.
+"""Rewire: co-participants form ties.
 
 Participants are paired at random each month; a pair forms a tie with probability
-``network.tie_formation``, times ``1 + bridging_boost`` when the two are of different kinds (triadic and
-focal closure in shared settings, Feld 1981; bridging ties, Granovetter 1973).
+``network.tie_formation`` (focal closure in shared settings, Feld 1981). Deliberate bridging across sectors
+is coalition builders' work (:func:`model.mobilisation.bridge`).
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from model.network import add_edges, adjacency
 
@@ -17,10 +15,7 @@ def rewire(m) -> None:
     if len(idx) < 2 or s.network.tie_formation == 0:
         return
     pairs = idx[m.rng.permutation(len(idx))][: len(idx) // 2 * 2].reshape(-1, 2)
-    kind = m.people.kind
-    cross = kind[pairs[:, 0]] != kind[pairs[:, 1]]
-    chance = np.minimum(1.0, s.network.tie_formation * (1 + s.theory.bridging_boost * cross))
-    new = pairs[m.rng.random(len(pairs)) < chance]
+    new = pairs[m.rng.random(len(pairs)) < s.network.tie_formation]
     if len(new):
         m.edges, fresh = add_edges(m.edges, new)
         if len(fresh):  # the CSR grows by the fresh ties (a sum is linear; a rebuild sorts every tie)

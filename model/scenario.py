@@ -452,35 +452,100 @@ class Structure(_Section):
 
 
 class Theory(_Section):
-    """The theory of change: which lever moves the governance structure, and how fast."""
+    """Theories of change: the programme's theory, and how any actor's theory acts on the structure.
+
+    Every rate and strength here is shared by the four theories (one scale: the same effort buys the same
+    movement under any theory); the theories differ only in their mechanism (:mod:`model.mobilisation`,
+    :mod:`model.restructuring`)."""
 
     kind: TheoryKind = Field(
         TheoryKind.incremental,
         strict=False,
-        description="theory of change (its preset fills this section)",
+        description="the programme's theory of change: the one the convening organisation funds (more "
+        "initial holders, programme_funding on its holders' effort)",
         json_schema_extra={"units": "name"},
     )
     rate: float = param(
-        0.02, 0.0, 0.5, units="per month", meaning="how far structure moves in a month when the lever works"
+        0.1,
+        0.0,
+        5.0,
+        units="per unit effort share per month",
+        meaning="how far a theory's levers move in a month, per unit of its effort share (its holders' "
+        "effort over the city's capacity), when its condition holds; spread over the theory's levers",
+    )
+    programme_funding: float = param(
+        1.0,
+        0.0,
+        10.0,
+        units="x effort",
+        meaning="extra effort the programme pays for among holders of the programme's theory (1: doubled)",
     )
     experiment_success: float = param(
         0.5, 0.0, 1.0, units="probability", meaning="base chance an experiment succeeds with an ideal mix"
+    )
+    grassroots: float = param(
+        0.01,
+        0.0,
+        1.0,
+        units="experiments per person-month",
+        meaning="incremental: experiments incrementalists start on their own, per person-month of effort",
+    )
+    team_size: int = param(
+        5, 1, 1000, units="people", meaning="incremental: members of a self-organised experiment team"
     )
     adoption_threshold: float = param(
         0.3,
         0.0,
         1.0,
         units="share of ties",
-        meaning="share of adopting contacts that makes an official adopt (0: no contagion)",
+        meaning="incremental: share of adopting contacts that makes an official adopt (0: no contagion)",
+        source="Granovetter 1978; Watts 2002 (threshold contagion); value an assumption",
     )
     institutionalise_at: float = param(
-        0.5, 0.0, 1.0, units="share of officials", meaning="adoption share at which practice becomes rule"
+        0.5,
+        0.0,
+        1.0,
+        units="share of officials",
+        meaning="incremental: adoption share at which practice becomes rule (full push; in proportion below)",
     )
     tipping_share: float = param(
-        0.25, 0.0, 1.0, units="share of actors", meaning="committed minority that tips structural change"
+        0.25,
+        0.0,
+        1.0,
+        units="share of actors",
+        meaning="structural: committed minority (holders backing change with justice framing) that tips "
+        "the rules",
+        source="Centola, Becker, Brackbill & Baronchelli 2018 (tipping at about 25%)",
     )
     backlash: float = param(
-        0.2, 0.0, 1.0, units="0-1", meaning="officials' loss of trust when change is pushed against them"
+        0.2,
+        0.0,
+        1.0,
+        units="0-1",
+        meaning="structural: officials' resistance when rules are pushed against them (trust and rollback)",
+    )
+    production: float = param(
+        0.05,
+        0.0,
+        10.0,
+        units="per person-month",
+        meaning="knowledge: hazard that an item known to knowledge-led actors is documented into the "
+        "evidence base, per person-month of their effort",
+    )
+    evidence_threshold: float = param(
+        0.6,
+        0.0,
+        1.0,
+        units="0-1",
+        meaning="knowledge: evidence-base mix times the share of it officials hold at which knowledge-led "
+        "change works fully (in proportion below)",
+    )
+    bridging: float = param(
+        0.2,
+        0.0,
+        10.0,
+        units="ties per person-month",
+        meaning="coalition: cross-sector ties a coalition builder forms per person-month of effort",
     )
     evidence_attraction: float = param(
         0.05,
@@ -494,38 +559,34 @@ class Theory(_Section):
         0.0,
         1.0,
         units="share of each sector",
-        meaning="share of each sector a coalition must hold for change",
+        meaning="coalition: share of residents, of officials and of academics the largest supportive "
+        "connected set must hold for change",
     )
     inertia: float = param(
-        0.01, 0.0, 0.5, units="per month", meaning="drift of the structure back to where it started"
-    )
-    bridging_boost: float = param(
-        0.0, 0.0, 5.0, units="x tie formation", meaning="extra tie formation across sectors"
-    )
-    partial_push: float = param(
-        0.25,
+        0.01,
         0.0,
-        1.0,
-        units="x rate",
-        meaning="incremental theory: push on the structure when adoption is just below institutionalise_at",
+        0.5,
+        units="per month",
+        meaning="drift of every lever back to where it started",
+        source="Streeck & Thelen 2005 (institutional inertia); rate an assumption",
     )
     backlash_trust: float = param(
         5.0,
         0.0,
         20.0,
-        units="x backlash x rate",
-        meaning="structural theory: officials' monthly loss of trust in residents per unit of opposition",
+        units="x backlash x push",
+        meaning="structural: officials' loss of trust in residents per unit of rule push and opposition",
     )
     rollback: float = param(
         0.5,
         0.0,
         1.0,
         units="x backlash",
-        meaning="structural theory: monthly chance per unit of backlash and opposition that officials roll "
-        "the change back",
+        meaning="structural: monthly chance per unit of backlash and opposition that officials roll "
+        "the change back, in a month the rules are pushed",
     )
     rollback_size: float = param(
-        2.0, 0.0, 10.0, units="x rate", meaning="structural theory: share of a lever lost in a rollback"
+        2.0, 0.0, 10.0, units="x push", meaning="structural: share of a lever lost in a rollback"
     )
 
 
@@ -670,8 +731,9 @@ class Behaviour(_Section):
         0.0,
         1.0,
         units="0-1 view scale",
-        meaning="view above which an actor backs radical change: the radical_change marker, the structural "
-        "theory's committed minority, the coalition, and decisions that tilt spending to need",
+        meaning="view above which an actor backs radical change: the radical_change marker, who acts on a "
+        "theory of change, the structural theory's committed minority, the coalition, which officials adopt "
+        "a successful experiment's practice, and decisions that tilt spending to need",
     )
     willingness_floor: float = param(
         0.5,
@@ -731,8 +793,8 @@ class Behaviour(_Section):
         0.0,
         1.0,
         units="x chance",
-        meaning="chance multiplier of an experiment with none of knowledge mix, capability or resources "
-        "(each factor rises to 1 at its best)",
+        meaning="chance multiplier of an experiment with none of knowledge mix, capability, resources or "
+        "fit between its theory and the context (each factor rises to 1 at its best)",
     )
     success_learning: float = param(
         0.05,
@@ -791,6 +853,23 @@ class Behaviour(_Section):
         50.0,
         units="x publish_reach",
         meaning="publish_reach multiplier when citizens take part in the sharing stage",
+    )
+    activist_memory: int = param(
+        12,
+        1,
+        600,
+        units="months",
+        meaning="a resident who took part this recently (or belongs to a group) is mobilised: acts on their "
+        "theory of change",
+    )
+    dropped_trust_loss: float = param(
+        0.1,
+        0.0,
+        1.0,
+        units="share per month",
+        meaning="trust in officials a participant loses when a forced consensus lands beyond their "
+        "confidence bound (their view dropped); they are also left out of the experiment teams",
+        source="Tyler 2006 (procedural justice and withdrawal); rate an assumption",
     )
 
 

@@ -29,4 +29,8 @@ class Flows:
     views_after: np.ndarray = field(default_factory=lambda: np.zeros(0))  # ... and leaving the meeting
     speech: Speech | None = None  # the meeting's knowledge exchange (deliberate -> decide)
     decision: Decision | None = None  # decide -> act, learn
-    outcome: Outcome | None = None  # act -> learn, restructure
+    outcome: Outcome | None = None  # act -> learn
+    effort: np.ndarray | None = None  # person-months each actor spent on its theory (mobilise -> collect)
+    theory_effort: np.ndarray | None = None  # each theory's effort share (mobilise -> restructure, collect)
+    readiness: np.ndarray | None = None  # each theory's condition (restructure -> next month's act)
+    push: np.ndarray | None = None  # each theory's push on its levers this month (restructure -> collect)

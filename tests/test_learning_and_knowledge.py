@@ -329,12 +329,19 @@ def test_renewal_redraws_holders_and_values_of_the_renewed_items_only(turnover):
 # -- learn: trust and downward accountability -----------------------------------------------------------
 
 
+@pytest.mark.parametrize("dropped", [(), (1, 4)])
 @pytest.mark.parametrize("feedback", [0.0, 1.0])
-def test_trust_follows_feedback_on_the_decision_and_whether_spending_met_need(feedback):
-    # ODD 7.5 Trust: a participant told the outcome (probability feedback) moves trust_off by
+def test_trust_follows_feedback_on_the_decision_and_whether_spending_met_need(feedback, dropped):
+    # ODD 7.5 Trust: a participant a forced consensus dropped first loses dropped_trust_loss 0.1 of trust_off
+    # (0.5 -> 0.45); a participant told the outcome (probability feedback) moves trust_off by
     # trust_learning 0.2 (1 - |position - x| - trust_off); then every resident by trust_drift 0.02
     # (clip(met, 0, 2) / 2 - trust_off), met = this month's benefits / the district's fair share per head
-    m = tiny(design__feedback=feedback, behaviour__trust_learning=0.2, behaviour__trust_drift=0.02)
+    m = tiny(
+        design__feedback=feedback,
+        behaviour__trust_learning=0.2,
+        behaviour__trust_drift=0.02,
+        behaviour__dropped_trust_loss=0.1,
+    )
     p, r = m.people, m.n_residents
     p.trust[:] = 0.5
     p.view[:r] = 0.4
@@ -343,9 +350,14 @@ def test_trust_follows_feedback_on_the_decision_and_whether_spending_met_need(fe
     p.taking_part[p.kind == OFFICIAL] = True
     # this month's benefits against the district's fair share per head: met 0 and 4 (clipped to 2)
     p.benefits[:r] = (np.array([0.0, 4.0]) * m.fair_per_head)[p.district[:r]]
-    update_trust(m, position=0.6)
+    officials = np.flatnonzero(p.kind == OFFICIAL)
+    decision = Decision(
+        0.6, officials, np.full(2, 0.5), np.full(2, 0.5), dropped=np.array(dropped, dtype=np.int64)
+    )
+    update_trust(m, decision)
+    start = np.where(np.isin(np.arange(r), dropped), 0.5 * (1 - 0.1), 0.5)
     heard = (np.arange(r) < 6) & (feedback == 1.0)
-    after_feedback = np.where(heard, 0.5 + 0.2 * (1 - 0.2 - 0.5), 0.5)  # 0.56 or 0.5
+    after_feedback = np.where(heard, start + 0.2 * (1 - 0.2 - start), start)  # 0.56 / 0.52 when heard
     goal = np.where(p.district[:r] == 0, 0.0, 1.0)
     assert p.trust[:r, OFFICIAL] == pytest.approx(after_feedback + 0.02 * (goal - after_feedback))
     assert (p.trust[:, [RESIDENT, ACADEMIC, GROUP]] == 0.5).all() and (p.trust[r:] == 0.5).all()

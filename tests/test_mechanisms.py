@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from model import GovernanceModel, Scenario
+from model.conditions import adoption, spread_adoption
 from model.convening import stratified, top_k, voice_weights
 from model.decisions import Decision, _clusters, decide
 from model.initiatives import Outcome, status_quo_allocation
-from model.kinds import ACADEMIC, GROUP, OFFICIAL, RESIDENT
+from model.kinds import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT, THEORY_INDEX
 from model.knowledge import mention_probabilities
 from model.network import add_edges, adjacency, homophilous_small_world, unique_edges
 
@@ -363,73 +364,103 @@ def _evidence(m, *, lay: int, expert: int) -> None:
     assert p.in_evidence.sum() == lay + expert
 
 
-PUSHED = {  # ODD 7.7: the levers each theory pushes when its condition holds
-    "incremental": ("citizen_weight", "agenda_setting", "downward_accountability"),
-    "structural": ("citizen_weight", "downward_accountability", "transparency"),
-    "knowledge": ("transparency", "agenda_setting", "downward_accountability"),
-    "coalition": ("citizen_weight", "downward_accountability", "agenda_setting"),
+PUSHED = {  # model.theories.THEORY_LEVERS: the levers each theory's holders push when its condition holds
+    "incremental": ("agenda_setting", "downward_accountability", "co_financing"),
+    "structural": ("citizen_weight", "transparency"),
+    "knowledge": ("transparency", "agenda_setting"),
+    "coalition": ("citizen_weight", "downward_accountability", "co_financing"),
 }
 
 
 @pytest.mark.parametrize("theory", ["incremental", "structural", "knowledge", "coalition"])
 def test_each_theory_moves_structure_when_its_condition_holds(theory):
-    # every condition holds (thresholds 0, everyone supportive and committed, evidence half lay so
-    # 4 l (1 - l) = 1): each pushed lever moves lever + rate (1 - lever), the others stay put (inertia 0)
+    # every condition holds (every threshold 0: readiness 1) and every actor holds `theory`, backs change
+    # and is mobilised (residents took part this month), with no fatigue and no programme funding: each
+    # actor's effort is its capacity, so the theory's effort share is sum(capacity) / sum(capacity) = 1
+    # and its push is rate x 1 x 1 = 0.1, spread over its levers: each moves lever + 0.1 / len(levers)
+    # (1 - lever), the others stay put (inertia 0; nobody acts on another theory)
     m = tiny(
         theory__kind=theory,
         theory__rate=0.1,
+        theory__programme_funding=0.0,
         theory__inertia=0.0,
-        theory__tipping_share=0.0,
-        theory__coalition_share=0.0,
         theory__institutionalise_at=0.0,
+        theory__tipping_share=0.0,
+        theory__evidence_threshold=0.0,
+        theory__coalition_share=0.0,
         theory__backlash=0.0,
+        theory__production=0.0,
+        theory__bridging=0.0,
+        behaviour__support_line=0.5,
+        behaviour__activist_memory=12,
     )
     p = m.people
+    p.toc[:] = THEORY_INDEX[theory]
     p.view[:] = 0.9
     p.salience[:] = 0.9
-    _evidence(m, lay=1, expert=1)
+    p.fatigue[:] = 0.0
+    p.last_turn[:] = m.steps
     before = dict(m.structure)
-    m.flows.outcome = Outcome()
+    m.mobilise()
+    assert m.flows.theory_effort == pytest.approx(np.eye(N_THEORIES)[THEORY_INDEX[theory]] * 1.0)
     m.restructure()
-    expected = {k: v + 0.1 * (1 - v) if k in PUSHED[theory] else v for k, v in before.items()}
+    assert m.flows.readiness == pytest.approx(np.ones(N_THEORIES))
+    assert m.flows.push == pytest.approx(np.eye(N_THEORIES)[THEORY_INDEX[theory]] * 0.1)
+    step = 0.1 / len(PUSHED[theory])
+    expected = {k: v + step * (1 - v) if k in PUSHED[theory] else v for k, v in before.items()}
     assert m.structure == pytest.approx(expected)
 
 
-@pytest.mark.parametrize(
-    ("theory", "levers", "by"),
-    [("knowledge", PUSHED["knowledge"], 0.75), ("incremental", ("citizen_weight", "agenda_setting"), 0.125)],
-)
-def test_a_partial_condition_pushes_levers_by_the_stated_fraction(theory, levers, by):
-    # knowledge: lay share l = 1 / 4 of the evidence pushes by 4 l (1 - l) = 0.75; incremental: half the
-    # officials adopted (no ties, so no contagion) below institutionalise_at 1 pushes citizen_weight and
-    # agenda_setting by 0.25 x 0.5 / 1 = 0.125
+@pytest.mark.parametrize(("theory", "ready"), [("knowledge", 0.75), ("incremental", 0.625)])
+def test_a_partial_condition_pushes_levers_by_the_stated_fraction(theory, ready):
+    # knowledge: lay share l = 1 / 4 of the evidence, quality 4 l (1 - l) = 0.75; two of the four officials
+    # hold every item of it, two none: heard 0.5; readiness 0.75 x 0.5 / evidence_threshold 0.5 = 0.75.
+    # incremental: half the officials adopted (no ties, so no contagion), readiness 0.5 / 0.8 = 0.625.
+    # With effort share 0.3 the push is rate 0.2 x 0.3 x readiness, a share push / len(levers) on each lever.
     m = tiny(
         theory__kind=theory,
         theory__rate=0.2,
         theory__inertia=0.0,
-        theory__institutionalise_at=1.0,
+        theory__institutionalise_at=0.8,
+        theory__evidence_threshold=0.5,
+        theory__adoption_threshold=0.3,
         population__officials=4,
     )
+    p = m.people
     _evidence(m, lay=1, expert=3)
-    officials = np.flatnonzero(m.people.kind == OFFICIAL)
-    m.people.adopted[officials[:2]] = True
-    m.adjacency = adjacency(np.zeros((0, 2), dtype=np.int64), m.people.n)
+    officials = np.flatnonzero(p.kind == OFFICIAL)
+    p.knows[officials] = False
+    p.knows[np.ix_(officials[:2], np.flatnonzero(p.in_evidence))] = True
+    p.adopted[:] = False
+    p.adopted[officials[:2]] = True
+    m.adjacency = adjacency(np.zeros((0, 2), dtype=np.int64), p.n)
+    m.flows.theory_effort = np.eye(N_THEORIES)[THEORY_INDEX[theory]] * 0.3
     before = dict(m.structure)
-    m.flows.outcome = Outcome()
     m.restructure()
-    expected = {k: v + 0.2 * by * (1 - v) if k in levers else v for k, v in before.items()}
+    i = THEORY_INDEX[theory]
+    assert m.flows.readiness[i] == pytest.approx(ready)
+    push = 0.2 * 0.3 * ready
+    assert m.flows.push == pytest.approx(np.eye(N_THEORIES)[THEORY_INDEX[theory]] * push)
+    step = push / len(PUSHED[theory])
+    expected = {k: v + step * (1 - v) if k in PUSHED[theory] else v for k, v in before.items()}
     assert m.structure == pytest.approx(expected)
 
 
 def test_inertia_pulls_structure_back_to_where_it_started():
-    m = tiny(theory__kind="knowledge", theory__inertia=0.5, theory__rate=0.5)
-    _evidence(m, lay=0, expert=3)  # no mixed evidence: the lever does nothing
+    # knowledge-led effort with expert evidence only (quality 0, readiness 0) pushes nothing; inertia 0.5
+    # takes transparency half the way back to where it started, and the levers still there stay there
+    m = tiny(theory__kind="knowledge", theory__inertia=0.5, theory__rate=0.5, theory__evidence_threshold=0.5)
+    _evidence(m, lay=0, expert=3)
     start = m.structure0["transparency"]
     assert start < 0.9
     m.structure["transparency"] = 0.9
-    m.flows.outcome = Outcome()
+    m.flows.theory_effort = np.eye(N_THEORIES)[THEORY_INDEX["knowledge"]] * 0.5
     m.restructure()
+    assert m.flows.readiness[THEORY_INDEX["knowledge"]] == 0.0
     assert m.structure["transparency"] == pytest.approx(0.9 + 0.5 * (start - 0.9))
+    assert {k: v for k, v in m.structure.items() if k != "transparency"} == {
+        k: v for k, v in m.structure0.items() if k != "transparency"
+    }
 
 
 @pytest.mark.parametrize(("threshold", "share"), [(0.5, 2 / 6), (0.6, 1 / 6), (0.0, 1 / 6)])
@@ -446,9 +477,8 @@ def test_incremental_adoption_spreads_by_threshold_contagion(threshold, share):
     m.adjacency = adjacency(m.edges, p.n)
     p.adopted[:] = False
     p.adopted[o[0]] = True
-    from model.restructuring import _contagion
-
-    assert _contagion(m) == pytest.approx(share)
+    assert spread_adoption(m) is None
+    assert adoption(m) == pytest.approx(share)
     assert np.flatnonzero(p.adopted).tolist() == ([o[0], o[1]] if threshold == 0.5 else [o[0]])
 
 

@@ -12,7 +12,17 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from model import CONSENSUS, MARKERS, OUTPUTS, QUALITIES, RISKS, GovernanceModel, Scenario, simulate
+from model import (
+    CONSENSUS,
+    MARKERS,
+    OUTPUTS,
+    QUALITIES,
+    RISKS,
+    SIGNATURES,
+    GovernanceModel,
+    Scenario,
+    simulate,
+)
 from model.inequality import gini, total_variation
 from model.metrics import need_orientation, unwarranted_convergence
 from model.network import betweenness, ei_index
@@ -28,8 +38,9 @@ BOUNDED = [
 ]
 
 
-def test_output_names_are_the_canonical_nineteen():
-    assert len(OUTPUTS) == len(set(OUTPUTS)) == 19
+def test_output_names_are_the_nineteen_canonical_and_the_theory_signatures():
+    assert len(OUTPUTS) == len(set(OUTPUTS)) == 19 + 5 + 4 + 4 + 2
+    assert OUTPUTS[19:] == SIGNATURES
     assert set(CONSENSUS) == {
         "consensus_bias",
         "consensus_displacement",
