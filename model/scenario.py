@@ -533,7 +533,7 @@ class Theory(_Section):
         "evidence base, per person-month of their effort",
     )
     evidence_threshold: float = param(
-        0.6,
+        0.5,
         0.0,
         1.0,
         units="0-1",

@@ -30,7 +30,7 @@ class Flows:
     speech: Speech | None = None  # the meeting's knowledge exchange (deliberate -> decide)
     decision: Decision | None = None  # decide -> act, learn
     outcome: Outcome | None = None  # act -> learn
-    effort: np.ndarray | None = None  # person-months each actor spent on its theory (mobilise -> collect)
+    effort: np.ndarray | None = None  # person-months each actor spent on its theory (mobilise -> next act)
     theory_effort: np.ndarray | None = None  # each theory's effort share (mobilise -> restructure, collect)
-    readiness: np.ndarray | None = None  # each theory's condition (restructure -> next month's act)
-    push: np.ndarray | None = None  # each theory's push on its levers this month (restructure -> collect)
+    readiness: np.ndarray | None = None  # each theory's condition (restructure -> next act, collect)
+    push: np.ndarray | None = None  # each theory's push before it is spread over its levers (a record)
