@@ -409,6 +409,8 @@ def sweep(
     tasks = [RunTask(r.key, r.base, r.params, r.seed, experiment.record_every, limit, **faults) for r in todo]
 
     inline = scheduler is None and workers == 1 and limit is None
+    if scheduler in (None, "local"):  # never more local processes than runs to do
+        workers = max(1, min(workers, len(tasks)))
     with ExitStack() as stack:
         executor = pool = None
         if not tasks:
@@ -663,6 +665,12 @@ def main_sweep(args) -> int:
         raise ScenarioError(problems, "command line")
     experiment = load_experiment(args.experiment)
     workers = args.workers or _cores()
+    if args.workers is not None and args.workers > _cores() and scheduler in (None, "local"):
+        print(
+            f"warning: --workers {args.workers} is more than the {_cores()} cores here; the runs will "
+            "compete for them (at most one process per run is started)",
+            file=sys.stderr,
+        )
     db = Path(args.db) if args.db else RESULTS_DIR / f"{experiment.name}.db"
     if getattr(args, "set_aside_stale", False):
         _set_aside_if_stale(db, experiment)
