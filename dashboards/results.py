@@ -49,13 +49,17 @@ def resolve(name: str, folder: Path | None = None) -> Path:
         raise ResultsError("Pick or type the name of a results file.")
     if "\x00" in name:
         raise ResultsError("That name contains a character that file names cannot have.")
-    path = (folder / name).resolve()
-    if not path.is_relative_to(folder):
-        raise ResultsError(f"Only files inside {folder} can be opened here.")
-    if path.suffix not in SUFFIXES:
-        raise ResultsError(f"A results file ends in {', '.join(SUFFIXES)} (got {name!r}).")
-    if not path.is_file():
-        raise ResultsError(f"There is no file {name!r} in {folder}.")
+    shown = name if len(name) <= 80 else name[:77] + "..."
+    try:  # the operating system may refuse the name itself (too long, a component over 255 bytes)
+        path = (folder / name).resolve()
+        if not path.is_relative_to(folder):
+            raise ResultsError(f"Only files inside {folder} can be opened here.")
+        if path.suffix not in SUFFIXES:
+            raise ResultsError(f"A results file ends in {', '.join(SUFFIXES)} (got {shown!r}).")
+        if not path.is_file():
+            raise ResultsError(f"There is no file {shown!r} in {folder}.")
+    except OSError as err:
+        raise ResultsError(f"{shown!r} cannot be a file name here ({err.strerror or err}).") from None
     return path
 
 
