@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import solara
 
+from dashboards import guard
 from dashboards.browse import Browse
 from dashboards.compare import Compare
 from dashboards.explore import Explore
 from dashboards.widgets import CSS
+
+# ``coprod dashboard`` put the websocket frame guard in place already; this covers ``solara run`` by hand
+# (Solara runs this file at start-up, before it accepts a connection).
+guard.install()
 
 TITLE = "Just coproduction in the city: a workshop simulator"
 INTRO = (
