@@ -15,30 +15,249 @@
   definition.
 
 Only runs with status ``done`` enter the numbers; the report says how many there are of how many planned.
+
+A results file may come from someone else, so nothing in it is trusted:
+
+- every stored text (experiment, run, scenario, design and factor names, the definition, status texts)
+  is escaped where it is written: with :func:`html.escape` in ``report.html``; in the Markdown tables
+  (and on the terminal) HTML, ``|``, ``[``, ``]``, backquotes and backslashes are escaped and every
+  non-printable character (control sequences, bidirectional overrides) is written as its Python escape;
+  a CSV text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+  ``'`` so that a spreadsheet does not run it as a formula; in the plots ``$`` is escaped (no mathtext).
+- every file is written inside the output folder (``--out``, or ``results/``; one folder per experiment
+  when there are several). A folder named after an experiment, and a plot named after a base scenario,
+  get a safe name (:func:`safe_name`: letters, digits, ``-``, ``_``, ``.``, starting with a letter or a
+  digit, at most 80 characters, plus a hash of the whole name wherever that changed it, so that two names
+  never share a file); the folder must resolve inside the output folder; an existing entry that is a
+  symbolic link (or not a regular file) is refused, exit 2, before anything is written; each file is
+  written under a temporary name and renamed into place, so a hard link is replaced, never written
+  through.
+- a value the analysis computes with that is not what it must be is refused in one line, exit 2
+  (:class:`experiments.store.StoreError`), before anything is written; it is never skipped: an output
+  that is not a number (``DB: runs 'KEY': output NAME is not a number (got 'abc')``) or not finite, a step
+  that is not a whole number from 0 to the longest run allowed, ``params`` that is not a JSON object, a
+  definition that is not JSON or whose sampler, factors, scenarios, outputs, root seed or run count have
+  the wrong shape, text that is not UTF-8. Texts that are only shown (the description, the replications,
+  the status and error of a run) are shown as they are, escaped. A finite number too large to average
+  gives ``inf`` or ``nan`` in the tables, without a warning; a done run with no steps counts with no
+  values; indices that SALib refuses to compute are left out with a note, as is a sampled design larger
+  than the runs recorded.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import difflib
+import errno
+import hashlib
 import html
+import io
 import json
 import math
+import os
 import re
+import secrets
+import sqlite3
+import stat
 import sys
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from model import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, QUALITIES
+from experiments.store import StoreError
+from model import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, PARAMETERS, QUALITIES
 
 SUMMARY_OUTPUTS = (*MARKERS, CONSENSUS[0], *QUALITIES)
 GROUP_KEYS = ("design.kind", "theory.kind")
 RESULTS_DIR = Path("results")
+SAMPLER_KINDS = ("grid", "lhs", "sobol", "morris")
+MAX_STEP = PARAMETERS["run.steps"].high
+MAX_DEPTH = 50  # JSON nesting in a stored definition or params; coprod writes 3 or 4 levels
+NAME_LIMIT = 80  # characters of a file or folder name made from a stored name, before its hash
+SAFE_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_HASHED = re.compile(r"-[0-9a-f]{10}\Z")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+# errno values that are the machine's state, not the user's choice of --out (the command line says whose)
+_MACHINE_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.ENOMEM, errno.EROFS}
+
+
+# -------------------------------------------------------------------------------- untrusted text
+
+
+def text(value: Any) -> str:
+    """A stored value as text: bytes (a BLOB) decoded with bad bytes replaced, None as ``""``."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def plain(value: Any, limit: int = 200) -> str:
+    """Text safe for a terminal or a message: every non-printable character (a control sequence, a
+    bidirectional override) written as its Python escape, at most about ``limit`` characters."""
+    s = text(value)
+    if len(s) > limit:
+        s = s[: limit - 3] + "..."
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in s)
+
+
+def shown(value: Any) -> str:
+    """A stored value quoted for a one-line message: its repr (non-printables escaped), shortened."""
+    r = repr(value)
+    return r if len(r) <= 80 else r[:76] + "...'"
+
+
+def safe_name(name: str) -> str:
+    """A file or folder name for the stored ``name``: letters, digits, ``-``, ``_`` and ``.``, starting
+    with a letter or digit, at most 80 characters; where that changed anything (or where the name already
+    ends like a hash) ``-`` and 10 hex digits of the name's SHA-256 follow, so that no two names share a
+    file: an unchanged name never ends like a hash, a changed one always does."""
+    slug = _UNSAFE.sub("_", name).lstrip("._-")[:NAME_LIMIT]
+    if slug and slug == name and not _HASHED.search(name):
+        return slug
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{slug or 'x'}-{digest}"
+
+
+def _md(value: Any) -> str:
+    """One Markdown table cell: no HTML, no cell break, no link, no control character."""
+    return re.sub(r"([\\|\[\]`])", r"\\\1", html.escape(plain(value), quote=False))
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell: NaN left empty; a text that a spreadsheet would run as a formula gets a leading ``'``."""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
+def _label(value: Any) -> str:
+    """A plot label: printable, shortened, ``$`` escaped so that matplotlib does not parse it as maths."""
+    return plain(value, 60).replace("$", r"\$")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _finite_range(low: Any, high: Any) -> bool:
+    return _number(low) and _number(high) and math.isfinite(low) and math.isfinite(high) and low < high
+
+
+def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON data nests deeper than ``limit`` (counted without recursion)."""
+    level = [value]
+    for _ in range(limit + 1):
+        level = [
+            v
+            for item in level
+            if isinstance(item, dict | list)
+            for v in (item.values() if isinstance(item, dict) else item)
+        ]
+        if not level:
+            return False
+    return True
+
+
+def _json(raw: Any) -> Any:
+    """Parse a stored JSON text; ``ValueError`` for anything that is not JSON, or nests too deep."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, TypeError, RecursionError):
+        raise ValueError("not JSON") from None
+    if _too_deep(data):
+        raise ValueError("nested too deep")
+    return data
+
+
+@contextlib.contextmanager
+def _reading(path: Any) -> Iterator[None]:
+    """Text in the file that is not UTF-8 (SQLite cannot decode it) is the file's fault: one line, exit 2."""
+    try:
+        yield
+    except sqlite3.OperationalError as err:
+        if "decode" not in str(err).lower():
+            raise
+        raise StoreError(f"{path}: cannot be read: {plain(str(err), 100)} (text that is not UTF-8)") from None
+
+
+def check_definition(where: str, data: Any) -> dict:
+    """The stored definition, its shape checked wherever the analysis computes with it.
+
+    Raises :class:`StoreError` ``WHERE: definition: KEY: what is wrong (got VALUE)``. What is only shown
+    (the description, the replications, the steps) is left as it is.
+    """
+
+    def bad(key: str, what: str, got: Any) -> StoreError:
+        return StoreError(f"{where}: definition: {key}: {what} (got {shown(got)})")
+
+    if not isinstance(data, dict):
+        raise StoreError(f"{where}: definition is not a JSON object (got {shown(data)})")
+    sampler = data.get("sampler", {})
+    if not isinstance(sampler, dict):
+        raise bad("sampler", "is not a table", sampler)
+    kind = sampler.get("kind", "grid")
+    if kind not in SAMPLER_KINDS:
+        raise bad("sampler.kind", f"unknown sampler, not one of {', '.join(SAMPLER_KINDS)}", kind)
+    indices = kind in ("sobol", "morris")
+    for key in ("n", "levels"):
+        value = sampler.get(key)
+        needed = indices and (key == "n" or kind == "morris")
+        if (value is not None or needed) and not (_whole(value) and value >= (1 if key == "n" else 2)):
+            raise bad(
+                f"sampler.{key}", "is not a whole number of at least " + ("1" if key == "n" else "2"), value
+            )
+    if not isinstance(sampler.get("second_order", False), bool | None):
+        raise bad("sampler.second_order", "is not true or false", sampler["second_order"])
+    factors = data.get("factors", [])
+    if not isinstance(factors, list):
+        raise bad("factors", "is not a list", factors)
+    if indices and not factors:
+        raise bad("factors", f"a {kind} experiment varies at least one factor", factors)
+    for i, f in enumerate(factors):
+        if not isinstance(f, dict) or not isinstance(f.get("key"), str):
+            raise bad(f"factors[{i}]", "is not a table with a text key", f)
+        if "values" in f:
+            if not isinstance(f["values"], list) or not f["values"]:
+                raise bad(f"factors[{i}].values", "is not a list of values", f["values"])
+        elif not _finite_range(f.get("low"), f.get("high")):
+            raise bad(f"factors[{i}]", "has no values and no finite low < high", f)
+    scenarios = data.get("scenarios", [])
+    if not isinstance(scenarios, list):
+        raise bad("scenarios", "is not a list", scenarios)
+    for i, b in enumerate(scenarios):
+        if not isinstance(b, dict) or not isinstance(b.get("name"), str):
+            raise bad(f"scenarios[{i}]", "is not a table with a text name", b)
+    outputs = data.get("outputs")
+    if outputs is not None:
+        if not isinstance(outputs, list):
+            raise bad("outputs", "is not a list", outputs)
+        for name in outputs:
+            if not isinstance(name, str) or name not in OUTPUTS:
+                raise bad("outputs", "not an output of the model", name)
+    seed = data.get("root_seed")
+    if indices and not (_whole(seed) and 0 <= seed < 2**63):
+        raise bad("root_seed", "is not a whole number from 0 to 2**63 - 1", seed)
+    runs = data.get("runs")
+    if runs is not None and not (_whole(runs) and runs >= 0):
+        raise bad("runs", "is not a whole number", runs)
+    return data
 
 
 # -------------------------------------------------------------------------------------------- data
@@ -58,51 +277,94 @@ class Runs:
     def final(self, output: str) -> np.ndarray:
         """Each run's value at its last recorded step."""
         v = self.values[output]
+        if v.shape[1] == 0:
+            return np.full(len(v), np.nan)
         last = np.where(~np.isnan(v), np.arange(v.shape[1]), -1).max(axis=1)
         return v[np.arange(len(v)), last]
 
 
-def load_runs(store, experiment: str) -> Runs:
-    """Read the done runs and their steps of ``experiment`` from a :class:`experiments.store.Store`."""
-    row = store.experiment(experiment)
-    definition = row["definition"] if row else {}
+def load_runs(store, experiment: Any) -> Runs:
+    """Read the done runs and their steps of ``experiment`` from a :class:`experiments.store.Store`.
+
+    Everything is checked as it is read (see the module's docstring); :class:`StoreError` says what is
+    wrong, in one line.
+    """
+    with _reading(store.path):
+        return _load_runs(store, experiment)
+
+
+def _load_runs(store, experiment: Any) -> Runs:
+    where = f"{store.path}: experiments {shown(text(experiment))}"
+    try:
+        row = store.experiment(experiment)
+    except (ValueError, TypeError, RecursionError):
+        raise StoreError(f"{where}: definition is not JSON") from None
+    definition = check_definition(where, row["definition"] if row else {})
+    if _too_deep(definition):
+        raise StoreError(f"{where}: definition nests more than {MAX_DEPTH} levels deep")
     counts: dict[str, int] = {}
     info = []
     for run in store.runs_of(experiment):
-        counts[run["status"]] = counts.get(run["status"], 0) + 1
-        if run["status"] != "done":
+        status = text(run["status"])
+        counts[status] = counts.get(status, 0) + 1
+        if status != "done":
             continue
-        info.append(run_info(run["run_key"], run["scenario"], json.loads(run["params"])))
+        key = text(run["run_key"])
+        try:
+            params = _json(run["params"])
+        except ValueError:
+            params = None
+        if not isinstance(params, dict):
+            raise StoreError(
+                f"{store.path}: runs {shown(key)}: params is not a JSON object (got {shown(run['params'])})"
+            )
+        info.append(run_info(key, text(run["scenario"]), params))
     index = {r["run_key"]: i for i, r in enumerate(info)}
-    by_run: dict[int, dict[int, dict]] = {}
+    by_run: dict[int, dict[int, dict[str, float]]] = {}
     all_steps: set[int] = set()
     for s in store.steps_of(experiment):
-        i = index.get(s["run_key"])
-        if i is not None:
-            by_run.setdefault(i, {})[s["step"]] = s
-            all_steps.add(s["step"])
+        key = text(s["run_key"])
+        i = index.get(key)
+        if i is None:
+            continue
+        step, here = s["step"], f"{store.path}: runs {shown(key)}"
+        if not (_whole(step) and 0 <= step <= MAX_STEP):
+            raise StoreError(f"{here}: step is not a whole number from 0 to {MAX_STEP} (got {shown(step)})")
+        row: dict[str, float] = {}
+        for name in OUTPUTS:
+            value = s[name]
+            if value is None:
+                continue
+            if not _number(value):
+                raise StoreError(
+                    f"{store.path}: runs {shown(key)}: output {name} is not a number (got {shown(value)})"
+                )
+            if not math.isfinite(value):
+                raise StoreError(f"{here}: output {name} is not a finite number (got {shown(value)})")
+            row[name] = float(value)
+        by_run.setdefault(i, {})[step] = row
+        all_steps.add(step)
     steps = np.array(sorted(all_steps), dtype=int)
     column = {t: j for j, t in enumerate(steps.tolist())}
     values = {name: np.full((len(info), len(steps)), np.nan) for name in OUTPUTS}
     for i, rows in by_run.items():
-        for t, s in rows.items():
-            for name in OUTPUTS:
-                if s[name] is not None:
-                    values[name][i, column[t]] = s[name]
-    return Runs(experiment, definition, info, steps, values, counts)
+        for t, row in rows.items():
+            for name, value in row.items():
+                values[name][i, column[t]] = value
+    return Runs(text(experiment), definition, info, steps, values, counts)
 
 
 def run_info(run_key: str, scenario: str, params: dict[str, Any]) -> dict[str, Any]:
     """What the analysis needs to know of one run; the sample index and replication come from its key
     (see :func:`experiments.design.run_key`)."""
-    sample = re.search(r"/sample=(\d+)(/|$)", run_key)
-    rep = re.search(r"/rep=(\d+)$", run_key)
+    sample = re.search(r"/sample=([0-9]{1,9})(/|$)", run_key)
+    rep = re.search(r"/rep=([0-9]{1,9})$", run_key)
     return {
         "run_key": run_key,
         "scenario": scenario,
         "params": params,
-        "design": params.get("design.kind", ""),
-        "theory": params.get("theory.kind", ""),
+        "design": text(params.get("design.kind", "")),
+        "theory": text(params.get("theory.kind", "")),
         "sample": int(sample.group(1)) if sample else None,
         "rep": int(rep.group(1)) if rep else 0,
     }
@@ -120,10 +382,11 @@ def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     n = len(x)
     if n == 0:
         return math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    if n < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    with np.errstate(all="ignore"):  # a stranger's 1e308 overflows to inf: shown as such, not warned about
+        mean = float(x.mean())
+        if n < 2:
+            return mean, math.nan, math.nan
+        half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half
 
 
@@ -145,7 +408,13 @@ def _cell(run: dict, col: str) -> Any:
     if col in ("design", "theory", "scenario"):
         return run[col]
     value = run["params"].get(col)
-    return "+".join(map(str, value)) if isinstance(value, list) else value
+    if isinstance(value, list):
+        return "+".join(map(str, value))
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN is never equal to itself: it would make a group per run
+    return value
 
 
 def summary(runs: Runs, outputs=SUMMARY_OUTPUTS) -> tuple[list[str], list[dict[str, Any]]]:
@@ -183,10 +452,10 @@ def _sort_key(value: Any, order: dict[str, int]) -> tuple:
 
 
 def summary_markdown(cols: list[str], rows: list[dict], outputs=SUMMARY_OUTPUTS) -> str:
-    head = [*cols, "n", *outputs]
+    head = [_md(h) for h in (*cols, "n", *outputs)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
-        cells = [str(row[c]) for c in cols] + [str(row["n"])]
+        cells = [_md(row[c]) for c in cols] + [str(row["n"])]
         cells += [_pm(row[f"{o}_mean"], row[f"{o}_ci_low"], row[f"{o}_ci_high"]) for o in outputs]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -196,21 +465,26 @@ def _pm(mean: float, lo: float, hi: float) -> str:
     if math.isnan(mean):
         return "–"
     if math.isnan(lo):
-        return f"{mean:.3f}"
-    return f"{mean:.3f} ± {(hi - lo) / 2:.3f}"
+        return _num(mean)
+    return f"{_num(mean)} ± {_num((hi - lo) / 2)}"
 
 
-def write_csv(path: Path, rows: list[dict]) -> None:
+def _num(x: float) -> str:
+    """Three decimals; a number too large for them (a stranger's 1e308) in scientific notation."""
+    return f"{x:.3f}" if not math.isfinite(x) or abs(x) < 1e6 else f"{x:.3e}"
+
+
+def csv_text(rows: list[dict]) -> str:
+    """The rows as CSV (header from the first row), each cell through :func:`_csv_cell`."""
     if not rows:
-        path.write_text("")
-        return
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(
-                {k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-            )
+        return ""
+    f = io.StringIO(newline="")
+    writer = csv.writer(f)
+    keys = list(rows[0])
+    writer.writerow([_csv_cell(k) for k in keys])
+    for row in rows:
+        writer.writerow([_csv_cell(row[k]) for k in keys])
+    return f.getvalue()
 
 
 # ------------------------------------------------------------------------------------- sensitivity
@@ -238,9 +512,15 @@ def sample_means(runs: Runs, scenario: str, output: str, n_samples: int) -> np.n
     sums, counts = np.zeros(n_samples), np.zeros(n_samples)
     final = runs.final(output)
     for i, run in enumerate(runs.info):
-        if run["scenario"] == scenario and run["sample"] is not None and not math.isnan(final[i]):
-            sums[run["sample"]] += final[i]
-            counts[run["sample"]] += 1
+        sample = run["sample"]
+        if (
+            run["scenario"] == scenario
+            and sample is not None
+            and sample < n_samples
+            and not math.isnan(final[i])
+        ):
+            sums[sample] += final[i]
+            counts[sample] += 1
     if (counts == 0).any():
         return None
     return sums / counts
@@ -255,12 +535,25 @@ def sensitivity(runs: Runs) -> tuple[list[dict], list[str]]:
     if sampler.kind not in ("sobol", "morris"):
         return [], []
     factors = tuple(Factor.from_json(f) for f in definition["factors"])
+    bases = definition.get("scenarios", [])
+    outputs = definition.get("outputs")
+    outputs = [CONSENSUS[0], *MARKERS] if outputs is None else outputs
+    # never draw a design bigger than the runs there are (a stranger's n = 10**12)
+    d = len(factors)
+    per_point = (2 * d + 2 if sampler.second_order else d + 2) if sampler.kind == "sobol" else d + 1
+    if sampler.n * per_point > len(runs.info):
+        return [], [f"{b['name']}: not every sample point has a done run; no indices yet" for b in bases]
     spec = problem(factors)
-    x = sample_matrix(factors, sampler, definition["root_seed"])
+    try:
+        x = sample_matrix(factors, sampler, definition["root_seed"])
+    except (ValueError, RuntimeError) as err:  # SALib refusing a stored design
+        return [], [
+            f"{b['name']}: SALib could not draw the design ({plain(err, 100)}); no indices" for b in bases
+        ]
     seed = run_seed(definition["root_seed"], "analysis") % 2**32
     rows, notes = [], []
-    for base in definition["scenarios"]:
-        for output in definition.get("outputs", [CONSENSUS[0], *MARKERS]):
+    for base in bases:
+        for output in outputs:
             y = sample_means(runs, base["name"], output, len(x))
             if y is None:
                 notes.append(f"{base['name']}: not every sample point has a done run; no indices yet")
@@ -268,13 +561,17 @@ def sensitivity(runs: Runs) -> tuple[list[dict], list[str]]:
             if np.ptp(y) == 0:
                 notes.append(f"{base['name']}: {output} does not vary across the sample; no indices")
                 continue
-            with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            with np.errstate(all="ignore"), warnings.catch_warnings():
                 # SALib's bootstrap can divide by a zero variance in a resample of a near-constant output
                 warnings.simplefilter("ignore", RuntimeWarning)
-                if sampler.kind == "sobol":
-                    ind = sobol_indices(spec, y, second_order=sampler.second_order, seed=seed)
-                else:
-                    ind = morris_indices(spec, x, y, levels=sampler.levels or 4, seed=seed)
+                try:
+                    if sampler.kind == "sobol":
+                        ind = sobol_indices(spec, y, second_order=sampler.second_order, seed=seed)
+                    else:
+                        ind = morris_indices(spec, x, y, levels=sampler.levels or 4, seed=seed)
+                except (ValueError, RuntimeError, ZeroDivisionError) as err:  # SALib refusing these numbers
+                    notes.append(f"{base['name']}: {output}: SALib computed no indices ({plain(err, 100)})")
+                    continue
             for j, f in enumerate(factors):
                 rows.append(
                     {"scenario": base["name"], "output": output, "factor": f.key}
@@ -293,8 +590,8 @@ def sensitivity_markdown(rows: list[dict]) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {r['scenario']} | {r['output']} | {r['factor']} | "
-            + " | ".join(f"{r[k]:.3f}" for k in numbers)
+            f"| {_md(r['scenario'])} | {_md(r['output'])} | {_md(r['factor'])} | "
+            + " | ".join(_num(r[k]) for k in numbers)
             + " |"
         )
     return "\n".join(lines) + "\n"
@@ -312,6 +609,26 @@ def _figure(width: float, height: float):
     return fig
 
 
+def _png(fig) -> bytes:
+    """The figure as PNG bytes (written to a file later, inside the output folder only)."""
+    buf = io.BytesIO()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        # a stranger's name in a script the font lacks: the glyph is left out, not warned about
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
+        fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _nanmean(x: np.ndarray) -> float:
+    """The mean of the values that are not NaN; NaN (and no warning) when there are none."""
+    x = np.asarray(x, dtype=float)
+    x = x[~np.isnan(x)]
+    if not len(x):
+        return math.nan
+    with np.errstate(all="ignore"):
+        return float(x.mean())
+
+
 def _colours(names: list[str]) -> dict[str, Any]:
     from matplotlib import colormaps
 
@@ -324,7 +641,7 @@ def _designs(runs: Runs) -> list[str]:
     return sorted({r["design"] for r in runs.info}, key=lambda d: _sort_key(d, order))
 
 
-def plot_over_time(runs: Runs, outputs: tuple[str, ...], path: Path, title: str) -> Path:
+def plot_over_time(runs: Runs, outputs: tuple[str, ...], title: str) -> bytes:
     """One panel per output: the mean over runs of each design, with its 95% confidence band."""
     designs = _designs(runs)
     colours = _colours(designs)
@@ -336,7 +653,9 @@ def plot_over_time(runs: Runs, outputs: tuple[str, ...], path: Path, title: str)
         for design in designs:
             idx = [i for i, r in enumerate(runs.info) if r["design"] == design]
             stats = np.array([mean_ci(runs.values[name][idx, j]) for j in range(len(runs.steps))])
-            ax.plot(runs.steps, stats[:, 0], color=colours[design], label=design.replace("_", " "), lw=1.6)
+            ax.plot(
+                runs.steps, stats[:, 0], color=colours[design], label=_label(design.replace("_", " ")), lw=1.6
+            )
             if len(idx) > 1:
                 ax.fill_between(runs.steps, stats[:, 1], stats[:, 2], color=colours[design], alpha=0.2, lw=0)
         ax.set_title(name, fontsize=10)
@@ -349,11 +668,10 @@ def plot_over_time(runs: Runs, outputs: tuple[str, ...], path: Path, title: str)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=min(5, len(designs)), fontsize=9)
     fig.suptitle(title)
-    fig.savefig(path)
-    return path
+    return _png(fig)
 
 
-def plot_radar(runs: Runs, path: Path) -> Path:
+def plot_radar(runs: Runs) -> bytes:
     """The final markers per design (means over runs) on one radar."""
     designs = _designs(runs)
     colours = _colours(designs)
@@ -364,9 +682,9 @@ def plot_radar(runs: Runs, path: Path) -> Path:
     finals = {name: runs.final(name) for name in MARKERS}
     for design in designs:
         idx = [i for i, r in enumerate(runs.info) if r["design"] == design]
-        means = np.array([np.nanmean(finals[name][idx]) for name in MARKERS])
+        means = np.array([_nanmean(finals[name][idx]) for name in MARKERS])
         values = np.append(means, means[0])
-        ax.plot(closed, values, color=colours[design], lw=1.8, label=design.replace("_", " "))
+        ax.plot(closed, values, color=colours[design], lw=1.8, label=_label(design.replace("_", " ")))
         ax.fill(closed, values, color=colours[design], alpha=0.08)
     ax.set_xticks(angles, [m.replace("_", "\n") for m in MARKERS], fontsize=9)
     ax.set_ylim(0, 1)
@@ -374,11 +692,10 @@ def plot_radar(runs: Runs, path: Path) -> Path:
     ax.tick_params(axis="x", pad=14)
     fig.legend(loc="outside lower center", ncols=3, fontsize=9)
     fig.suptitle(f"progress markers at month {int(runs.steps[-1])}, mean per design")
-    fig.savefig(path)
-    return path
+    return _png(fig)
 
 
-def plot_indices(rows: list[dict], scenario: str, kind: str, path: Path) -> Path:
+def plot_indices(rows: list[dict], scenario: str, kind: str) -> bytes:
     """Bar charts of the indices of one base scenario: one panel per output."""
     mine = [r for r in rows if r["scenario"] == scenario]
     outputs = list(dict.fromkeys(r["output"] for r in mine))
@@ -397,7 +714,7 @@ def plot_indices(rows: list[dict], scenario: str, kind: str, path: Path) -> Path
             vals = np.array([data[f][col] for f in factors])
             err = np.array([data[f][conf] for f in factors]) if conf else None
             ax.barh(y + (k - 0.5) * 0.38, vals, height=0.38, xerr=err, label=label, capsize=2)
-        ax.set_yticks(y, factors, fontsize=8)
+        ax.set_yticks(y, [_label(f) for f in factors], fontsize=8)
         ax.set_title(output, fontsize=10)
         ax.axvline(0, color="black", lw=0.6)
         ax.grid(axis="x", alpha=0.3)
@@ -406,9 +723,8 @@ def plot_indices(rows: list[dict], scenario: str, kind: str, path: Path) -> Path
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2)
-    fig.suptitle(f"{'Sobol' if kind == 'sobol' else 'Morris'} indices at the final month: {scenario}")
-    fig.savefig(path)
-    return path
+    fig.suptitle(f"{'Sobol' if kind == 'sobol' else 'Morris'} indices at the final month: {_label(scenario)}")
+    return _png(fig)
 
 
 # ------------------------------------------------------------------------------------------- report
@@ -428,65 +744,207 @@ class Analysis:
         return self.out / "report.html"
 
 
-def analyze(store, experiment: str, out: Path) -> Analysis:
-    """Write every table, plot and the report of ``experiment`` into ``out``."""
+@dataclass
+class Prepared:
+    """Everything analyze writes for one experiment, in memory: ``contents`` maps file name to bytes."""
+
+    experiment: str
+    contents: dict[str, bytes]
+    summary_md: str
+    sensitivity_md: str
+    notes: list[str]
+
+
+def analyze(store, experiment: Any, out: Path, root: Path | None = None) -> Analysis:
+    """Write every table, plot and the report of ``experiment`` into ``out`` (which is ``root``, or a
+    folder right inside it; see :func:`write_files`)."""
+    prepared = prepare(store, experiment)
+    files = write_files(out, prepared.contents, root)
+    return Analysis(
+        prepared.experiment, out, prepared.summary_md, prepared.sensitivity_md, files, prepared.notes
+    )
+
+
+def prepare(store, experiment: Any) -> Prepared:
+    """Read and check ``experiment``, and make its tables, plots and report, writing nothing."""
     runs = load_runs(store, experiment)
-    out.mkdir(parents=True, exist_ok=True)
-    files: list[Path] = []
+    contents: dict[str, bytes] = {}
     notes: list[str] = []
-    planned = runs.definition.get("runs", sum(runs.counts.values()))
+    planned = runs.definition.get("runs")
+    planned = sum(runs.counts.values()) if planned is None else planned
     done = runs.counts.get("done", 0)
     if done < planned:
         notes.append(f"{done} of {planned} planned runs are done; the numbers use those only")
 
     cols, rows = summary(runs)
     summary_md = summary_markdown(cols, rows)
-    write_csv(out / "summary.csv", rows)
-    (out / "summary.md").write_text(summary_md)
-    files += [out / "summary.csv", out / "summary.md"]
+    contents["summary.csv"] = csv_text(rows).encode()
+    contents["summary.md"] = summary_md.encode()
 
     kind = runs.definition.get("sampler", {}).get("kind", "grid")
     sens_rows, sens_notes = sensitivity(runs)
     notes += sens_notes
     sensitivity_md = sensitivity_markdown(sens_rows)
     if sens_rows:
-        write_csv(out / "sensitivity.csv", sens_rows)
-        (out / "sensitivity.md").write_text(sensitivity_md)
-        files += [out / "sensitivity.csv", out / "sensitivity.md"]
+        contents["sensitivity.csv"] = csv_text(sens_rows).encode()
+        contents["sensitivity.md"] = sensitivity_md.encode()
 
-    images: list[tuple[str, Path]] = []
-    if runs.info:
-        images.append(
+    images: list[tuple[str, str]] = []
+    if runs.info and len(runs.steps):
+        plots = (
             (
                 "Progress markers over time",
-                plot_over_time(
-                    runs,
-                    MARKERS,
-                    out / "markers_over_time.png",
-                    "progress markers: mean and 95% band per design",
-                ),
-            )
-        )
-        images.append(
+                "markers_over_time.png",
+                lambda: plot_over_time(runs, MARKERS, "progress markers: mean and 95% band per design"),
+            ),
             (
                 "Consensus bias and the qualities of just coproduction over time",
-                plot_over_time(
+                "consensus_and_qualities_over_time.png",
+                lambda: plot_over_time(
                     runs,
                     (CONSENSUS[0], *QUALITIES),
-                    out / "consensus_and_qualities_over_time.png",
                     "consensus bias and the three qualities: mean and 95% band per design",
                 ),
-            )
+            ),
+            ("Final markers per design", "radar_markers.png", lambda: plot_radar(runs)),
         )
-        images.append(("Final markers per design", plot_radar(runs, out / "radar_markers.png")))
+        for title, name, plot in plots:
+            contents[name] = plot()
+            images.append((title, name))
     for base in dict.fromkeys(r["scenario"] for r in sens_rows):
-        path = plot_indices(sens_rows, base, kind, out / f"indices_{base}.png")
-        images.append((f"{'Sobol' if kind == 'sobol' else 'Morris'} indices: {base}", path))
-    files += [p for _, p in images]
+        name = f"indices_{safe_name(base)}.png"  # the hash in a changed name keeps two bases apart
+        contents[name] = plot_indices(sens_rows, base, kind)
+        images.append((f"{'Sobol' if kind == 'sobol' else 'Morris'} indices: {base}", name))
 
-    (out / "report.html").write_text(_report_html(store, runs, cols, rows, sens_rows, kind, images, notes))
-    files.append(out / "report.html")
-    return Analysis(experiment, out, summary_md, sensitivity_md, files, notes)
+    page = _report_html(
+        store, runs, cols, rows, sens_rows, kind, [(t, contents[n]) for t, n in images], notes
+    )
+    contents["report.html"] = page.encode()
+    return Prepared(runs.experiment, contents, summary_md, sensitivity_md, notes)
+
+
+# ------------------------------------------------------------------------------------ writing files
+
+
+def _dir_fd_supported() -> bool:
+    return (
+        hasattr(os, "O_DIRECTORY")
+        and hasattr(os, "O_NOFOLLOW")
+        and all(f in os.supports_dir_fd for f in (os.open, os.stat, os.rename, os.unlink))
+    )
+
+
+def _target(out: Path, root: Path) -> None:
+    """``out`` must be ``root`` or a folder with a safe name right inside it (a programming error else)."""
+    if out != root and (out.parent != root or not SAFE_FILE.fullmatch(out.name)):
+        raise ValueError(f"{out}: not {root} nor a safely named folder right inside it")
+
+
+def _refused(path: Path, mode: int, root: Path, *, folder: bool = False, before: bool = True) -> StoreError:
+    """``PATH: is a symbolic link; ...``: one line; ``before`` anything was written, it says so."""
+    what = "a symbolic link" if stat.S_ISLNK(mode) else ("not a folder" if folder else "not a regular file")
+    return StoreError(
+        f"{path}: is {what}; analyze writes only plain files inside {root}, never through a link "
+        f"(remove it, or choose another --out){'; nothing was written' if before else ''}"
+    )
+
+
+def check_targets(out: Path, names: list[str], root: Path | None = None) -> None:
+    """Refuse, before anything is written, an existing ``out`` (below ``root``) that is a link, or an
+    existing entry in it named like a file to write that is not a regular file (a link above all)."""
+    root = out if root is None else root
+    _target(out, root)
+    try:
+        if out != root:
+            mode = out.lstat().st_mode
+            if not stat.S_ISDIR(mode):
+                raise _refused(out, mode, root, folder=True)
+        for name in names:
+            mode = (out / name).lstat().st_mode
+            if not stat.S_ISREG(mode):
+                raise _refused(out / name, mode, root)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # what is not there yet is made by write_files, inside out
+
+
+def write_files(out: Path, contents: dict[str, bytes], root: Path | None = None) -> list[Path]:
+    """Write ``contents`` (plain file name to bytes) into the folder ``out``, confined to ``root``.
+
+    ``out`` is ``root`` (made if need be; the user named it) or a folder with a safe name right inside
+    it, which must not be a symbolic link and must resolve inside ``root``. Every file name must be plain
+    (:data:`SAFE_FILE`). An existing entry of that name that is not a regular file (a symbolic link above
+    all) is refused with :class:`StoreError` before anything is written. Each file is written under a
+    temporary name in ``out`` (opened without following links, relative to the folder opened once) and
+    renamed over its name: a link or a hard link standing there is replaced, never written through, and
+    a reader never sees half a file.
+    """
+    root = out if root is None else root
+    _target(out, root)
+    bad = [name for name in contents if not SAFE_FILE.fullmatch(name)]
+    if bad:
+        raise ValueError(f"not plain file names: {bad!r}")
+    check_targets(out, list(contents), root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        if out != root:
+            out.mkdir(exist_ok=True)
+        real_root, real_out = root.resolve(), out.resolve()
+        if real_out != real_root and real_out.parent != real_root:  # a folder swapped for a link meanwhile
+            raise StoreError(f"{out}: resolves to {real_out}, outside {root}; nothing was written")
+        check_targets(out, list(contents), root)
+        if _dir_fd_supported():
+            flags = os.O_RDONLY | os.O_DIRECTORY | (os.O_NOFOLLOW if out != root else 0)
+            fd = os.open(out, flags)
+            try:
+                return [_write_one(out, fd, name, data, root) for name, data in contents.items()]
+            finally:
+                os.close(fd)
+        return [_write_one(out, None, name, data, root) for name, data in contents.items()]
+    except OSError as err:
+        where = err.filename if err.filename is not None else out
+        if err.errno in _MACHINE_ERRNOS:
+            raise OSError(err.errno, err.strerror, str(where)) from None
+        if err.errno == errno.ELOOP:
+            raise StoreError(f"{where}: is a symbolic link; analyze never writes through a link") from None
+        reason = err.strerror or str(err)
+        if err.errno in (errno.EEXIST, errno.ENOTDIR):
+            reason += " (part of the path is a file, not a folder)"
+        raise StoreError(f"{where}: analyze cannot write there: {reason}") from None
+
+
+def _write_one(out: Path, fd: int | None, name: str, data: bytes, root: Path) -> Path:
+    """Write one file under a temporary name in ``out`` (``fd`` where open), then rename it over ``name``;
+    an error names ``out / name``."""
+    try:
+        return _write_at(out, fd, name, data, root)
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(out / name)) from None
+
+
+def _write_at(out: Path, fd: int | None, name: str, data: bytes, root: Path) -> Path:
+    tmp = f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    at = {"dir_fd": fd} if fd is not None else {}
+    here = (lambda n: n) if fd is not None else (lambda n: str(out / n))
+    try:
+        mode = os.stat(here(name), follow_symlinks=False, **at).st_mode
+        if not stat.S_ISREG(mode):  # put there since check_targets looked
+            raise _refused(out / name, mode, root, before=False)
+    except FileNotFoundError:
+        pass
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    handle = os.open(here(tmp), flags, 0o666, **at)
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+        os.replace(here(tmp), here(name), **({"src_dir_fd": fd, "dst_dir_fd": fd} if fd is not None else {}))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(here(tmp), **at)
+        raise
+    return out / name
+
+
+# ------------------------------------------------------------------------------------------- report
 
 
 def _report_html(store, runs, cols, rows, sens_rows, kind, images, notes) -> str:
@@ -504,9 +962,9 @@ def _report_html(store, runs, cols, rows, sens_rows, kind, images, notes) -> str
         f"<h1>{e(runs.experiment)}</h1>",
         f"<p>{e(d.get('description', ''))}</p>",
         f"<p>Database <code>{e(str(store.path))}</code>; runs: {e(counts)}; "
-        f"sampler <b>{e(kind)}</b>, {d.get('replications', '?')} replications, root seed "
-        f"{d.get('root_seed', '?')}, {d.get('steps') or 'scenario'} months recorded every "
-        f"{d.get('record_every', 1)}.</p>",
+        f"sampler <b>{e(kind)}</b>, {e(text(d.get('replications', '?')))} replications, root seed "
+        f"{e(text(d.get('root_seed', '?')))}, {e(text(d.get('steps') or 'scenario'))} months recorded every "
+        f"{e(text(d.get('record_every', 1)))}.</p>",
     ]
     parts += [f"<p class='note'>{e(n)}</p>" for n in notes]
     parts.append("<h2>Summary at the final step</h2>")
@@ -522,18 +980,18 @@ def _report_html(store, runs, cols, rows, sens_rows, kind, images, notes) -> str
         )
         parts.append(_sens_table(sens_rows))
     parts.append("<h2>Plots</h2>")
-    for title, path in images:
-        data = base64.b64encode(path.read_bytes()).decode()
+    for title, png in images:
+        data = base64.b64encode(png).decode()
         parts.append(f"<h3>{e(title)}</h3><img alt='{e(title)}' src='data:image/png;base64,{data}'>")
     parts.append("<h2>What the outputs mean</h2><dl>")
     for name in SUMMARY_OUTPUTS:
         parts.append(f"<dt>{e(name)}</dt><dd>{e(DESCRIPTIONS.get(name, ''))}</dd>")
     parts.append("</dl><h2>Experiment definition</h2>")
-    shown = {k: v for k, v in d.items() if k != "scenarios"}
-    shown["scenarios"] = [{"name": s["name"], "path": s.get("path")} for s in d.get("scenarios", [])]
-    parts.append(f"<pre>{e(json.dumps(shown, indent=2, sort_keys=True), quote=False)}</pre>")
+    listed = {k: v for k, v in d.items() if k != "scenarios"}
+    listed["scenarios"] = [{"name": s["name"], "path": s.get("path")} for s in d.get("scenarios", [])]
+    parts.append(f"<pre>{e(json.dumps(listed, indent=2, sort_keys=True), quote=False)}</pre>")
     for s in d.get("scenarios", []):
-        parts.append(f"<details><summary>Parameters of base scenario {e(s['name'])}</summary>")
+        parts.append(f"<details><summary>Parameters of base scenario {e(text(s['name']))}</summary>")
         parts.append(f"<pre>{e(json.dumps(s.get('params', {}), indent=2), quote=False)}</pre></details>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
@@ -545,7 +1003,7 @@ def _summary_table(cols, rows) -> str:
     head += "".join(f"<th>{e(o)}</th>" for o in SUMMARY_OUTPUTS)
     body = []
     for r in rows:
-        cells = "".join(f"<td class='k'>{e(str(r[c]))}</td>" for c in cols) + f"<td>{r['n']}</td>"
+        cells = "".join(f"<td class='k'>{e(text(r[c]))}</td>" for c in cols) + f"<td>{e(text(r['n']))}</td>"
         cells += "".join(
             f"<td>{e(_pm(r[f'{o}_mean'], r[f'{o}_ci_low'], r[f'{o}_ci_high']))}</td>" for o in SUMMARY_OUTPUTS
         )
@@ -556,12 +1014,12 @@ def _summary_table(cols, rows) -> str:
 def _sens_table(rows) -> str:
     e = html.escape
     numbers = [k for k in rows[0] if k not in ("scenario", "output", "factor")]
-    head = "".join(f"<th class='k'>{k}</th>" for k in ("scenario", "output", "factor"))
+    head = "".join(f"<th class='k'>{e(k)}</th>" for k in ("scenario", "output", "factor"))
     head += "".join(f"<th>{e(k)}</th>" for k in numbers)
     body = [
         "<tr>"
-        + "".join(f"<td class='k'>{e(str(r[k]))}</td>" for k in ("scenario", "output", "factor"))
-        + "".join(f"<td>{r[k]:.3f}</td>" for k in numbers)
+        + "".join(f"<td class='k'>{e(text(r[k]))}</td>" for k in ("scenario", "output", "factor"))
+        + "".join(f"<td>{_num(r[k])}</td>" for k in numbers)
         + "</tr>"
         for r in rows
     ]
@@ -580,30 +1038,57 @@ def main_analyze(args) -> int:
 
 
 def _analyze_all(store, args) -> int:
-    from experiments.store import StoreError
-
-    names = store.experiment_names()
+    """Read, check and prepare every chosen experiment, check every target, then write: a file that is
+    refused anywhere leaves nothing written."""
+    with _reading(store.path):
+        stored = store.experiment_names()
+    names = {text(n): n for n in stored}
     if args.experiment is not None:
         if args.experiment not in names:
-            guess = difflib.get_close_matches(args.experiment, names, n=1)
-            hint = f"; did you mean {guess[0]}?" if guess else f"; it holds {', '.join(names) or 'none'}"
-            raise StoreError(f"{args.db}: no experiment {args.experiment!r}{hint}")
-        names = [args.experiment]
-    if not names:
+            guess = difflib.get_close_matches(args.experiment, list(names), n=1)
+            held = ", ".join(plain(n, 60) for n in list(names)[:10]) + (", ..." if len(names) > 10 else "")
+            hint = f"; did you mean {plain(guess[0], 60)}?" if guess else f"; it holds {held or 'none'}"
+            raise StoreError(f"{args.db}: no experiment {shown(args.experiment)}{hint}")
+        chosen = [args.experiment]
+    else:
+        chosen = list(names)
+    if not chosen:
+        singles = store.db.execute("SELECT count(*) FROM runs").fetchone()[0]
+        if singles:  # `coprod run --db` records runs without an experiment definition to analyse
+            raise StoreError(
+                f"{args.db}: holds {singles} single run{'s' if singles > 1 else ''} recorded by `coprod run "
+                "--db` and no experiment; analyze reads experiments from `coprod sweep`. Look at a single "
+                f"run with `coprod rerun --db {args.db} RUN_KEY` or in the dashboard's Stored results"
+            )
         raise StoreError(f"{args.db}: no experiments recorded (run `coprod sweep` first)")
-    for name in names:
-        if args.out is None:
-            out = RESULTS_DIR / name
+    root = RESULTS_DIR if args.out is None else Path(args.out)
+    folders: dict[str, str] = {}
+    plans: list[tuple[str, Path, Prepared]] = []
+    for name in chosen:
+        if args.out is not None and len(chosen) == 1:
+            out = root
         else:
-            out = Path(args.out) if len(names) == 1 else Path(args.out) / name
-        result = analyze(store, name, out)
-        print(f"\n{name}: final-step summary (mean ± 95% CI half-width over replications)\n")
+            folder = safe_name(name)
+            if folder in folders:  # only a crafted hash collision gets here
+                raise StoreError(
+                    f"{args.db}: experiments {shown(folders[folder])} and {shown(name)} would share the "
+                    f"folder {folder}; analyse them one at a time with --experiment and --out"
+                )
+            folders[folder] = name
+            out = root / folder
+        plans.append((name, out, prepare(store, names[name])))
+    for _, out, prepared in plans:
+        check_targets(out, list(prepared.contents), root)
+    for name, out, prepared in plans:
+        files = write_files(out, prepared.contents, root)
+        result = Analysis(name, out, prepared.summary_md, prepared.sensitivity_md, files, prepared.notes)
+        print(f"\n{plain(name)}: final-step summary (mean ± 95% CI half-width over replications)\n")
         print(result.summary_md)
         if result.sensitivity_md:
-            print(f"{name}: sensitivity indices\n")
+            print(f"{plain(name)}: sensitivity indices\n")
             print(result.sensitivity_md)
         for note in result.notes:
-            print(f"note: {note}", file=sys.stderr)
+            print(f"note: {plain(note, 400)}", file=sys.stderr)
         print(f"report: {result.report}")
         print(f"tables and plots: {result.out}/")
     print(f"database: {args.db}")
@@ -612,15 +1097,22 @@ def _analyze_all(store, args) -> int:
 
 __all__ = [
     "Analysis",
+    "Prepared",
     "Runs",
     "analyze",
+    "check_definition",
+    "check_targets",
+    "csv_text",
     "load_runs",
     "main_analyze",
     "mean_ci",
     "morris_indices",
+    "prepare",
     "run_info",
+    "safe_name",
     "sample_means",
     "sensitivity",
     "sobol_indices",
     "summary",
+    "write_files",
 ]
