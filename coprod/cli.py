@@ -1,8 +1,9 @@
 """The ``coprod`` command line: validate, params, run, sweep, analyze, rerun, dashboard.
 
 Bad input (a scenario, an experiment file, a ``--set``, a results file) exits with status 2 and one line
-per problem, ``FILE: key: what is wrong (got VALUE, allowed RANGE)``, writing nothing. No traceback
-reaches the user for their own mistakes.
+per problem, ``FILE: key: what is wrong (got VALUE, allowed RANGE)``, writing nothing. A fault of the
+machine (a full disk, a read-only folder, a lock held elsewhere, an I/O error, no memory left) exits with
+status 1 and one line. No traceback reaches the user for either.
 """
 
 from __future__ import annotations
@@ -14,9 +15,21 @@ import sys
 import time
 from collections.abc import Sequence
 
-from model import OUTPUTS, ScenarioError, code_version, load_scenario, parameters, parse_assignment, simulate
+from model import (
+    OUTPUTS,
+    Problem,
+    ScenarioError,
+    code_version,
+    load_scenario,
+    parameters,
+    parse_assignment,
+    simulate,
+)
+from model.footprint import estimate
 
 USER_ERROR = 2
+MACHINE_FAULT = 1
+ALLOW_LARGE = "warn instead of refusing a run estimated to need more memory than this machine has"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,13 +44,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _user_errors() as err:
         print(str(err), file=sys.stderr)
         return USER_ERROR
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except _machine_faults() as err:
+        print(str(err), file=sys.stderr)
+        return MACHINE_FAULT
+    except _sqlite_errors() as err:  # a results file damaged in the middle, found while reading it
+        return _sqlite_line(args, err)
     except BrokenPipeError:
         # the reader went away (``coprod params | head``): stop quietly, as other tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as err:  # a file or folder the command had to write or read at its boundary
+        print(_os_line(err), file=sys.stderr)
+        return MACHINE_FAULT if err.errno in _machine_errnos() else USER_ERROR
+    except MemoryError:
+        print(f"{args.command}: ran out of memory; try fewer residents, steps or workers", file=sys.stderr)
+        return MACHINE_FAULT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -46,12 +70,56 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return (StoreError,)
 
 
+def _machine_faults() -> tuple[type[BaseException], ...]:
+    from experiments.store import StoreFault
+
+    return (StoreFault,)
+
+
+def _sqlite_errors() -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    return (sqlite3.Error,)
+
+
+def _sqlite_line(args, err) -> int:
+    """An SQLite failure that no narrower handler caught: say whose it is, in one line."""
+    from pathlib import Path
+
+    from experiments.store import StoreError, sqlite_problem
+
+    where = Path(getattr(args, "db", None) or "results database")
+    problem = sqlite_problem(where, err, f"finish {args.command}")
+    print(str(problem), file=sys.stderr)
+    return USER_ERROR if isinstance(problem, StoreError) else MACHINE_FAULT
+
+
+def _machine_errnos() -> set[int]:
+    from experiments.store import MACHINE_ERRNOS
+
+    return MACHINE_ERRNOS
+
+
+def _os_line(err: OSError) -> str:
+    """``PATH: what the operating system said``: one line, the path shortened if it is very long."""
+    import errno
+
+    where = str(err.filename) if err.filename is not None else "coprod"
+    if len(where) > 120:
+        where = where[:80] + "..." + where[-30:]
+    reason = err.strerror or str(err)
+    if err.errno in (errno.EEXIST, errno.ENOTDIR):
+        reason += " (part of the path is a file, not a folder)"
+    return f"{where}: {reason}"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coprod", description="Agent-based model of just coproduction.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check scenario files; exit 2 with one line per problem")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--allow-large", action="store_true", help=ALLOW_LARGE)
     p.set_defaults(handler=_validate)
 
     p = sub.add_parser("params", help="list every parameter with its bounds, units, meaning and source")
@@ -66,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--db", metavar="PATH", help="append the run to a results database")
+    p.add_argument("--allow-large", action="store_true", help=ALLOW_LARGE)
     p.set_defaults(handler=_run)
 
     p = sub.add_parser("sweep", help="run an experiment file into a results database")
@@ -74,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler tcp://host:port, or 'local'")
     p.add_argument("--retry-failed", action="store_true", help="rerun only the runs recorded as failed")
+    p.add_argument("--allow-large", action="store_true", help=ALLOW_LARGE)
     p.add_argument(
         "--set-aside-stale",
         action="store_true",
@@ -112,9 +182,13 @@ def _validate(args) -> int:
         except ScenarioError as err:
             problems.extend(err.lines())
             continue
+        too_big = fits(s, path, args.allow_large)
+        if too_big:
+            problems.extend(too_big)
+            continue
         print(
             f"{path}: ok ({s.design.kind.value} design, {s.theory.kind.value} theory, "
-            f"{s.population.residents} residents, {s.run.steps} months)"
+            f"{s.population.residents} residents, {s.run.steps} months; {estimate(s.flat()).describe()})"
         )
     for line in problems:
         print(line, file=sys.stderr)
@@ -146,8 +220,25 @@ def _scenario_from(args):
     return scenario.with_overrides(overrides, source="command line") if overrides else scenario
 
 
+def fits(scenario, source, allow_large: bool) -> list[str]:
+    """The lines refusing a scenario too big for this machine's memory (a warning with --allow-large)."""
+    from model.footprint import fit_problems
+
+    lines = [Problem(*p).render(str(source)) for p in fit_problems(scenario.flat())]
+    if allow_large:
+        for line in lines:
+            print(f"warning: {line}", file=sys.stderr)
+        return []
+    return lines
+
+
 def _run(args) -> int:
     scenario = _scenario_from(args)
+    too_big = fits(scenario, args.scenario, args.allow_large)
+    if too_big:
+        for line in too_big:
+            print(line, file=sys.stderr)
+        return USER_ERROR
     store = None
     if args.db:
         from experiments.store import Store

@@ -66,11 +66,13 @@ from model import (
     MARKERS,
     OUTPUTS,
     PARAMETERS,
+    TEXT_LIMITS,
     Problem,
     Scenario,
     ScenarioError,
     load_scenario,
     read_toml,
+    text_problems,
 )
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
@@ -402,8 +404,9 @@ def load_experiment(path: str | Path) -> Experiment:
             Problem("name", "must be a plain name (it names results/<name>/)", name, "[A-Za-z0-9_.-]")
         )
     description = data.get("description", "")
-    if not isinstance(description, str):
-        problems.append(Problem("description", "must be text", description, "a string"))
+    problems.extend(text_problems("description", description))
+    if isinstance(name, str) and len(name) > TEXT_LIMITS["name"]:
+        problems.extend(text_problems("name", name))
 
     replications = _integer(data, "replications", 1, 1, MAX_REPLICATIONS, problems)
     root_seed = _integer(data, "root_seed", None, 0, MAX_SEED, problems, required=True)

@@ -513,7 +513,7 @@ def _recorder(store, name: str, runs, bar):
 
 
 def _write_failed(err: Exception) -> SweepAborted:
-    return SweepAborted(f"{err}; make room (or close what holds it) and run the same command again to resume")
+    return SweepAborted(f"{err}, then run the same command again to resume")
 
 
 def _drive(executor, bundles, slots, record) -> None:
@@ -651,7 +651,7 @@ def _now() -> str:
 def main_sweep(args) -> int:
     """``coprod sweep``: 0 when every run is done, 1 when some failed or timed out."""
     from experiments.design import load_experiment
-    from experiments.store import Store
+    from experiments.store import Store, StoreError, StoreFault
 
     problems = []
     if args.workers is not None and args.workers < 1:
@@ -665,6 +665,8 @@ def main_sweep(args) -> int:
         raise ScenarioError(problems, "command line")
     experiment = load_experiment(args.experiment)
     workers = args.workers or _cores()
+    if scheduler is None or scheduler == "local":  # a remote cluster's memory is not this machine's
+        workers = _fit_in_memory(experiment, workers, getattr(args, "allow_large", False))
     if args.workers is not None and args.workers > _cores() and scheduler in (None, "local"):
         print(
             f"warning: --workers {args.workers} is more than the {_cores()} cores here; the runs will "
@@ -675,8 +677,11 @@ def main_sweep(args) -> int:
     if getattr(args, "set_aside_stale", False):
         _set_aside_if_stale(db, experiment)
     made = [d for d in (*reversed(db.parents), db) if not d.exists()]
-    db.parent.mkdir(parents=True, exist_ok=True)
-    store = Store(db)
+    try:
+        store = Store(db)
+    except (StoreError, StoreFault):  # nothing recorded: leave no folder behind either
+        _remove_made(made)
+        raise
     try:
         report = sweep(
             experiment, store, workers=workers, scheduler=scheduler, retry_failed=args.retry_failed
@@ -712,6 +717,37 @@ def main_sweep(args) -> int:
             file=sys.stderr,
         )
     return 0 if report.complete else 1
+
+
+def _fit_in_memory(experiment, workers: int, allow_large: bool) -> int:
+    """Refuse an experiment whose largest run would not fit in memory here (a warning with
+    --allow-large), and start no more workers than the memory holds at once."""
+    from model.footprint import USABLE_SHARE, available_memory, estimate, fit_problems, size
+
+    runs = experiment.runs
+    if not runs:
+        return workers
+    biggest = max(runs, key=lambda r: estimate(r.params).memory)
+    available = available_memory()
+    problems = [
+        Problem(key, f"{what}, in run {biggest.key}", got, allowed)
+        for key, what, got, allowed in fit_problems(biggest.params, available)
+    ]
+    if problems and not allow_large:
+        raise ScenarioError(problems, experiment.source)
+    for p in problems:
+        print(f"warning: {p.render(experiment.source)}", file=sys.stderr)
+    each = estimate(biggest.params).memory
+    most = max(1, int(USABLE_SHARE * available // each))
+    wanted = min(workers, len(runs))  # never more local processes than runs: see sweep()
+    if wanted > most:
+        print(
+            f"warning: {wanted} workers would need {size(wanted * each)} of memory at once (about "
+            f"{size(each)} each); starting {most}",
+            file=sys.stderr,
+        )
+        return most
+    return workers
 
 
 def _set_aside_if_stale(db: Path, experiment) -> None:

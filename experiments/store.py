@@ -27,21 +27,25 @@ check what a sweep does then; it has no other use.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlite_utils
 
 from model import OUTPUTS
 
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 5.0  # how long a write waits for another connection's lock (SQLite's busy timeout)
 MAX_PAGES_ENV = "COPROD_FAULT_MAX_PAGES"
 RUN_COLUMNS = (
     "experiment",
@@ -66,11 +70,46 @@ COLUMNS = {
 
 
 class StoreError(Exception):
-    """The database cannot be used (wrong schema version, not a results file, unwritable)."""
+    """The file cannot be used as a results database (not one, wrong schema version, damaged): the
+    user's input, exit status 2."""
 
 
-class StoreWriteError(StoreError):
+class StoreFault(Exception):
+    """The machine refused (the disk is full, the file or its folder is read-only, another program holds
+    the lock, an I/O error): not the user's input, exit status 1."""
+
+
+class StoreWriteError(StoreFault):
     """A write failed (disk full, locked, I/O error) and was rolled back; what was recorded before stays."""
+
+
+# SQLite's primary result codes that mean "this file is not (or no longer) a results database" (the user's
+# input); every other failure is the machine's (https://www.sqlite.org/rescode.html)
+_NOT_A_DATABASE = {"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_FORMAT"}
+_ADVICE = {
+    "SQLITE_FULL": "make room",
+    "SQLITE_READONLY": "the file or its folder is read-only; make it writable or use another --db",
+    "SQLITE_BUSY": "another program holds the database; close it, or wait",
+    "SQLITE_LOCKED": "another program holds the database; close it, or wait",
+    "SQLITE_CANTOPEN": "the file or its folder cannot be opened for writing; check its permissions",
+    "SQLITE_PERM": "permission denied; check the file's permissions",
+    "SQLITE_IOERR": "the disk reported an input/output error",
+}
+
+
+def sqlite_problem(path: Path, err: sqlite3.Error, doing: str) -> StoreError | StoreFault:
+    """One plain error for an SQLite failure while ``doing`` something: whose fault, and what to do."""
+    code = _code(err)
+    if code in _NOT_A_DATABASE or (isinstance(err, sqlite3.DatabaseError) and "not a database" in str(err)):
+        what = "is damaged" if code == "SQLITE_CORRUPT" or "malformed" in str(err) else "is not a database"
+        return StoreError(f"{path}: {what} ({err}); could not {doing}, nothing was written")
+    advice = _ADVICE.get(code, "check the disk and the file")
+    return StoreFault(f"{path}: could not {doing} ({err}): {advice}, then run the same command again")
+
+
+def _code(err: sqlite3.Error) -> str:
+    """SQLite's primary result code name: ``SQLITE_IOERR_WRITE`` -> ``SQLITE_IOERR``."""
+    return "_".join((getattr(err, "sqlite_errorname", "") or "").split("_")[:2])
 
 
 def scenario_hash(params: dict[str, Any]) -> str:
@@ -79,87 +118,187 @@ def scenario_hash(params: dict[str, Any]) -> str:
 
 
 class Store:
-    """A results database at ``path`` (created with its schema if new)."""
+    """A results database at ``path``, opened for writing and created with its schema if new;
+    :meth:`existing` opens one read-only."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)  # `--db results/new.db` on a fresh clone
-        if self.path.is_dir():
-            raise StoreError(f"{self.path}: is a directory, not a results database")
+        self.read_only = False
+        existed = self.path.exists()
+        if existed:
+            _check_regular(self.path)
         try:
-            self.db = sqlite_utils.Database(self.path)
-        except Exception as err:  # sqlite3.OperationalError for a folder that cannot be written, ...
-            raise StoreError(f"{self.path}: cannot be used as a results database ({err})") from None
+            self.path.parent.mkdir(parents=True, exist_ok=True)  # `--db results/new.db` on a fresh clone
+        except OSError as err:
+            raise os_problem(self.path.parent, err, "make the folder for the results database") from None
         try:
-            self._ensure_schema()  # before anything is changed, WAL mode included
-            self.db.enable_wal()
+            self.db = sqlite_utils.Database(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S))
+        except sqlite3.Error as err:  # a folder that cannot be written, ...
+            raise sqlite_problem(self.path, err, "open the results database") from None
+        try:
+            self._ensure_schema()  # in one write transaction, before anything is changed, WAL mode included
+            self._enable_wal()
             limit = os.environ.get(MAX_PAGES_ENV)
             if limit:
                 self.db.execute(f"PRAGMA max_page_count = {int(limit)}")
-        except StoreError:
-            self.db.close()
+        except (StoreError, StoreFault):
+            self._abandon(existed)
             raise
-        except Exception as err:  # sqlite3.DatabaseError for a file that is not a database, OSError, ...
-            self.db.close()
-            raise StoreError(f"{self.path}: cannot be used as a results database ({err})") from None
+        except sqlite3.Error as err:
+            self._abandon(existed)
+            raise sqlite_problem(self.path, err, "set up the results database") from None
+        except OSError as err:
+            self._abandon(existed)
+            raise os_problem(self.path, err, "set up the results database") from None
+
+    def _enable_wal(self) -> None:
+        """Switch to WAL mode (readers never block the writer). Changing the journal mode needs the file
+        to itself, and SQLite answers "locked" at once, without its busy timeout, while another process
+        is opening the same new file; so it is retried for up to the busy timeout."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self.db.enable_wal()
+                return
+            except sqlite3.OperationalError as err:
+                if _code(err) not in ("SQLITE_BUSY", "SQLITE_LOCKED") or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _abandon(self, existed: bool) -> None:
+        """Close; a file this call created and could not set up is removed (no 0-byte file is left),
+        unless another process has meanwhile put tables in it."""
+        self.db.close()
+        if existed or not self.path.is_file():
+            return
+        if self.path.stat().st_size == 0 or not _has_results(self.path):
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
 
     @classmethod
     def existing(cls, path: str | Path) -> Store:
-        """Open a results database that must already exist (reading never creates one)."""
-        if not Path(path).is_file():
+        """Open an existing results database read-only, for commands that only read (``analyze``,
+        ``rerun``): nothing is created or changed, not even its journal mode, so a read-only folder or a
+        file from someone else is fine. Reading never creates a file, and an empty file is refused."""
+        store = cls.__new__(cls)
+        store.path, store.read_only = Path(path), True
+        if not store.path.exists():
             raise StoreError(f"{path}: no such results database")
-        return cls(path)
+        size = _check_regular(store.path)
+        if size == 0:
+            raise StoreError(f"{path}: an empty file, not a results database")
+        uri = f"file:{quote(str(store.path.resolve()))}?mode=ro"
+        try:
+            store.db = sqlite_utils.Database(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S))
+            store._check_schema()
+        except sqlite3.OperationalError as err:
+            if getattr(err, "sqlite_errorname", "") != "SQLITE_CANTOPEN" or not hasattr(store, "db"):
+                raise sqlite_problem(store.path, err, "read the results database") from None
+            # a WAL file in a folder this process cannot write (no -shm beside it): read the file as it
+            # is; nothing can be writing it from here, as a writer needs that folder too
+            store.db.close()
+            store.db = sqlite_utils.Database(
+                sqlite3.connect(f"{uri}&immutable=1", uri=True, timeout=BUSY_TIMEOUT_S)
+            )
+            try:
+                store._check_schema()
+            except sqlite3.Error as err2:
+                store.db.close()
+                raise sqlite_problem(store.path, err2, "read the results database") from None
+        except sqlite3.Error as err:
+            store.db.close()
+            raise sqlite_problem(store.path, err, "read the results database") from None
+        except StoreError:
+            store.db.close()
+            raise
+        return store
+
+    def _check_schema(self) -> bool:
+        """Refuse a file of another schema version or that lacks a table or column this code uses.
+
+        True when the file holds the schema, False when it holds no tables at all.
+        """
+        db = self.db
+        tables = db.table_names()
+        if "meta" not in tables:
+            if tables:
+                raise StoreError(
+                    f"{self.path}: an SQLite file that is not a coproduction-abm results database"
+                )
+            if self.read_only:
+                raise StoreError(
+                    f"{self.path}: an SQLite file with no results in it (not a results database)"
+                )
+            return False
+        row = next(iter(db["meta"].rows_where("key = ?", ["schema_version"])), None)
+        try:
+            found = int(row["value"]) if row else 0
+        except (TypeError, ValueError):
+            found = 0
+        if found != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: results schema version {found}, this code reads version {SCHEMA_VERSION}; "
+                "write to a new --db file"
+            )
+        for table, columns in COLUMNS.items():
+            have = set(db[table].columns_dict) if table in tables else set()
+            lacking = [c for c in columns if c not in have]
+            if lacking:
+                what = f"lacks table {table}" if not have else f"table {table} lacks {', '.join(lacking)}"
+                raise StoreError(
+                    f"{self.path}: {what}: written by another version of this code (schema version "
+                    f"{found}); write to a new --db file"
+                )
+        return True
 
     def _ensure_schema(self) -> None:
+        """Check the schema, or create it in a new file, in one write transaction (``BEGIN IMMEDIATE``).
+
+        Taking the write lock first makes two processes creating one new database at once take turns:
+        the second waits (busy timeout), then finds the schema the first made.
+        """
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if not self._check_schema():
+                self._create_schema()
+            # a write that changes nothing: a read-only file is found now, before any run is computed
+            conn.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _create_schema(self) -> None:
         db = self.db
-        if "meta" in db.table_names():
-            row = next(iter(db["meta"].rows_where("key = ?", ["schema_version"])), None)
-            found = int(row["value"]) if row else 0
-            if found != SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: results schema version {found}, this code reads version {SCHEMA_VERSION}; "
-                    "write to a new --db file"
-                )
-            for table, columns in COLUMNS.items():
-                have = set(db[table].columns_dict) if table in db.table_names() else set()
-                lacking = [c for c in columns if c not in have]
-                if lacking:
-                    what = f"lacks table {table}" if not have else f"table {table} lacks {', '.join(lacking)}"
-                    raise StoreError(
-                        f"{self.path}: {what}: written by another version of this code (schema version "
-                        f"{found}); write to a new --db file"
-                    )
-            return
-        if db.table_names():
-            raise StoreError(f"{self.path}: an SQLite file that is not a coproduction-abm results database")
-        with db.atomic():
-            db["meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
-            db["experiments"].create(
-                {"name": str, "definition": str, "root_seed": int, "code_version": str, "created": str},
-                pk="name",
-            )
-            db["runs"].create(
-                {
-                    "experiment": str,
-                    "run_key": str,
-                    "scenario": str,
-                    "params": str,
-                    "scenario_hash": str,
-                    "seed": int,
-                    "code_version": str,
-                    "status": str,
-                    "error": str,
-                    "started": str,
-                    "finished": str,
-                    "seconds": float,
-                },
-                pk=("experiment", "run_key"),
-            )
-            db["steps"].create(
-                {"experiment": str, "run_key": str, "step": int, **dict.fromkeys(OUTPUTS, float)},
-                pk=("experiment", "run_key", "step"),
-            )
-            db["runs"].create_index(["experiment", "status"])
+        db["meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+        db["experiments"].create(
+            {"name": str, "definition": str, "root_seed": int, "code_version": str, "created": str},
+            pk="name",
+        )
+        db["runs"].create(
+            {
+                "experiment": str,
+                "run_key": str,
+                "scenario": str,
+                "params": str,
+                "scenario_hash": str,
+                "seed": int,
+                "code_version": str,
+                "status": str,
+                "error": str,
+                "started": str,
+                "finished": str,
+                "seconds": float,
+            },
+            pk=("experiment", "run_key"),
+        )
+        db["steps"].create(
+            {"experiment": str, "run_key": str, "step": int, **dict.fromkeys(OUTPUTS, float)},
+            pk=("experiment", "run_key", "step"),
+        )
+        db["runs"].create_index(["experiment", "status"])
 
     # ------------------------------------------------------------------------------------ writing
 
@@ -183,7 +322,7 @@ class Store:
         except sqlite3.Error as err:
             raise StoreWriteError(
                 f"{self.path}: could not record {what} ({err}); nothing of it was written, and what was "
-                "recorded before is whole"
+                f"recorded before is whole; {_ADVICE.get(_code(err), 'check the disk and the file')}"
             ) from None
 
     def record_experiment(self, name: str, definition: dict, root_seed: int, code_version: str) -> None:
@@ -307,6 +446,41 @@ class Store:
             return True
         except sqlite_utils.db.NotFoundError:
             return False
+
+
+def _check_regular(path: Path) -> int:
+    """The size of ``path``, which must be a regular file (never a FIFO, a device or a folder)."""
+    from model.files import kind_of
+
+    try:
+        info = path.stat()
+    except OSError as err:
+        raise os_problem(path, err, "look at the results database") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise StoreError(f"{path}: is {kind_of(info.st_mode)}, not a results database")
+    return info.st_size
+
+
+def _has_results(path: Path) -> bool:
+    """Whether ``path`` already holds tables (then a failed set-up leaves it alone)."""
+    try:
+        with sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True) as conn:
+            return bool(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+    except sqlite3.Error:
+        return True  # unreadable: not ours to delete
+
+
+# errno values that are the machine's state (exit 1), not a mistake in what the user typed (exit 2)
+MACHINE_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.ENOMEM, errno.EROFS}
+
+
+def os_problem(path: Path, err: OSError, doing: str) -> StoreError | StoreFault:
+    """One plain error for an operating-system failure while ``doing`` something with ``path``."""
+    reason = err.strerror or str(err)
+    if err.errno in (errno.EEXIST, errno.ENOTDIR):  # mkdir where a file stands, or a file as a folder
+        reason = "part of the path is a file, not a folder"
+    text = f"{path}: could not {doing} ({reason})"
+    return StoreFault(text) if err.errno in MACHINE_ERRNOS else StoreError(text)
 
 
 def _now() -> str:

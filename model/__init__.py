@@ -9,6 +9,7 @@ from model.institutions import DESIGN_PRESETS
 from model.metrics import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, QUALITIES, RISKS, SIGNATURES
 from model.scenario import (
     PARAMETERS,
+    TEXT_LIMITS,
     ParamSpec,
     Problem,
     Scenario,
@@ -17,6 +18,7 @@ from model.scenario import (
     parameters,
     parse_assignment,
     read_toml,
+    text_problems,
 )
 from model.simulate import code_version, simulate
 from model.theories import THEORY_PRESETS
@@ -31,6 +33,7 @@ __all__ = [
     "QUALITIES",
     "RISKS",
     "SIGNATURES",
+    "TEXT_LIMITS",
     "THEORY_PRESETS",
     "Academic",
     "CivilSocietyGroup",
@@ -47,4 +50,5 @@ __all__ = [
     "parse_assignment",
     "read_toml",
     "simulate",
+    "text_problems",
 ]

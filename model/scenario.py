@@ -32,6 +32,7 @@ from typing import Any, Literal, get_args, get_origin
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from model.files import InputFileError, read_input
 from model.institutions import DESIGN_PRESETS
 from model.kinds import TheoryKind
 from model.theories import THEORY_PRESETS
@@ -913,6 +914,9 @@ SECTIONS: dict[str, type[_Section]] = {
     "run": Run,
 }
 TOP_LEVEL = ("name", "description")
+# The longest name and description, in characters: a name labels results, run keys and plots, a
+# description is a sentence or a paragraph; a 10 MB name once made a 90 MB results file (assumption).
+TEXT_LIMITS = {"name": 100, "description": 2000}
 
 
 # ----------------------------------------------------------------------------------------------- problems
@@ -1231,26 +1235,74 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
 
 
 def read_toml(path: str | Path) -> dict:
-    """Parse a TOML file as data (never evaluated); unreadable or malformed files raise ScenarioError."""
+    """Parse a TOML file as data (never evaluated); unreadable or malformed files raise ScenarioError.
+
+    The file must be a regular file of sane size (:func:`model.files.read_input`). A UTF-8 byte-order
+    mark (as Windows Notepad writes) is accepted; other encodings, values nested too deeply, integers of
+    more digits than Python converts and numbers beyond a float's range are refused, each named.
+    """
     source = str(path)
     try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError([Problem("file", "no such file")], source) from None
-    except IsADirectoryError:
-        raise ScenarioError([Problem("file", "is a directory, not a TOML file")], source) from None
-    except OSError as err:
-        raise ScenarioError([Problem("file", f"cannot be read ({err.strerror})")], source) from None
+        raw = read_input(path)
+    except InputFileError as err:
+        raise ScenarioError([Problem("file", str(err))], source) from None
+    return parse_toml(raw, source)
+
+
+def parse_toml(raw: bytes, source: str) -> dict:
+    """Parse TOML bytes from ``source``; any fault in them is one :class:`ScenarioError` line."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ScenarioError(
+            [Problem("file", "is UTF-16 text; save it as UTF-8 (a TOML file is UTF-8)")], source
+        )
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a leading byte-order mark is dropped
     except UnicodeDecodeError:
         raise ScenarioError(
             [Problem("file", "is not UTF-8 text (a TOML file is expected)")], source
         ) from None
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text, parse_float=_finite_float)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError([Problem("file", f"is not valid TOML: {err}")], source) from None
+    except _FloatOverflow as err:
+        line = text.count("\n", 0, max(text.find(err.text), 0)) + 1
+        raise ScenarioError(
+            [
+                Problem(
+                    "file", f"line {line}: a number beyond a float's range", err.text, "at most about 1.8e308"
+                )
+            ],
+            source,
+        ) from None
+    except RecursionError:
+        raise ScenarioError(
+            [Problem("file", "nests arrays or tables too deeply to read (a scenario needs two levels)")],
+            source,
+        ) from None
+    except ValueError as err:  # an integer of more than 4300 digits (Python's conversion limit)
+        raise ScenarioError(
+            [Problem("file", f"holds a number that cannot be read ({_first_clause(err)})")], source
+        ) from None
+
+
+def _first_clause(err: Exception) -> str:
+    """``Exceeds the limit (4300 digits) for integer string conversion``, without Python's advice."""
+    return str(err).split(":")[0]
+
+
+class _FloatOverflow(ValueError):
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+def _finite_float(text: str) -> float:
+    """TOML's float, refusing a literal that only overflows to infinity (``1e400``); ``inf`` stays inf."""
+    value = float(text)
+    if math.isinf(value) and "inf" not in text:
+        raise _FloatOverflow(text)
+    return value
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -1262,9 +1314,21 @@ def parse_assignment(text: str) -> tuple[str, Any]:
             [Problem("--set", "expected key=value", text, "e.g. population.residents=500")], "command line"
         )
     try:
-        parsed = tomllib.loads(f"v = {value}")["v"]
-    except tomllib.TOMLDecodeError:
+        parsed = tomllib.loads(f"v = {value}", parse_float=_finite_float)["v"]
+    except tomllib.TOMLDecodeError:  # a ValueError too: caught before the clause below
         parsed = value
+    except _FloatOverflow:
+        raise ScenarioError(
+            [Problem(key, "a number beyond a float's range", value, "at most about 1.8e308")], "command line"
+        ) from None
+    except RecursionError:
+        raise ScenarioError(
+            [Problem(key, "nests arrays or tables too deeply to read")], "command line"
+        ) from None
+    except ValueError as err:  # an integer of more than 4300 digits (Python's conversion limit)
+        raise ScenarioError(
+            [Problem(key, f"cannot be read as a number ({_first_clause(err)})")], "command line"
+        ) from None
     return key, parsed
 
 
@@ -1284,12 +1348,20 @@ def _unknown_key(key: str) -> Problem:
     return Problem(key, "unknown key" + hint)
 
 
+def text_problems(key: str, value: Any) -> list[Problem]:
+    """A top-level text (``name``, ``description``) must be text within :data:`TEXT_LIMITS`."""
+    if not isinstance(value, str):
+        return [Problem(key, "must be text", value, "a string")]
+    if len(value) > TEXT_LIMITS[key]:
+        return [Problem(key, f"is {len(value):_} characters long", value, f"at most {TEXT_LIMITS[key]:_}")]
+    return []
+
+
 def _structure_problems(data: dict) -> list[Problem]:
     problems = []
     for key, value in data.items():
         if key in TOP_LEVEL:
-            if not isinstance(value, str):
-                problems.append(Problem(key, "must be text", value, "a string"))
+            problems.extend(text_problems(key, value))
         elif key not in SECTIONS:
             problems.append(_unknown_key(key))
         elif not isinstance(value, dict):
@@ -1385,6 +1457,7 @@ __all__ = [
     "PARAMETERS",
     "SECTIONS",
     "STAGES",
+    "TEXT_LIMITS",
     "DesignKind",
     "ParamSpec",
     "Problem",
@@ -1396,4 +1469,5 @@ __all__ = [
     "parse_assignment",
     "read_toml",
     "spec",
+    "text_problems",
 ]
