@@ -18,20 +18,9 @@ Only runs with status ``done`` enter the numbers; the report says how many there
 
 A results file may come from someone else, so nothing in it is trusted:
 
-- every stored text (experiment, run, scenario, design and factor names, the definition, status texts)
-  is escaped where it is written: with :func:`html.escape` in ``report.html``; in the Markdown tables
-  (and on the terminal) HTML, ``|``, ``[``, ``]``, backquotes and backslashes are escaped and every
-  non-printable character (control sequences, bidirectional overrides) is written as its Python escape;
-  a CSV text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
-  ``'`` so that a spreadsheet does not run it as a formula; in the plots ``$`` is escaped (no mathtext).
-- every file is written inside the output folder (``--out``, or ``results/``; one folder per experiment
-  when there are several). A folder named after an experiment, and a plot named after a base scenario,
-  get a safe name (:func:`safe_name`: letters, digits, ``-``, ``_``, ``.``, starting with a letter or a
-  digit, at most 80 characters, plus a hash of the whole name wherever that changed it, so that two names
-  never share a file); the folder must resolve inside the output folder; an existing entry that is a
-  symbolic link (or not a regular file) is refused, exit 2, before anything is written; each file is
-  written under a temporary name and renamed into place, so a hard link is replaced, never written
-  through.
+- every stored text is escaped where it is written, and every file is written inside the output folder
+  (``--out``, or ``results/``; one folder per experiment when there are several) under a safe name, never
+  through a link: see :mod:`experiments.untrusted`.
 - a value the analysis computes with that is not what it must be is refused in one line, exit 2
   (:class:`experiments.store.StoreError`), before anything is written; it is never skipped: an output
   that is not a number (``DB: runs 'KEY': output NAME is not a number (got 'abc')``) or not finite, a step
@@ -50,17 +39,12 @@ import base64
 import contextlib
 import csv
 import difflib
-import errno
-import hashlib
 import html
 import io
 import json
 import math
-import os
 import re
-import secrets
 import sqlite3
-import stat
 import sys
 import warnings
 from collections.abc import Iterator
@@ -71,6 +55,17 @@ from typing import Any
 import numpy as np
 
 from experiments.store import StoreError
+from experiments.untrusted import (
+    check_targets,
+    csv_cell,
+    markdown_cell,
+    plain,
+    plot_label,
+    safe_name,
+    shown,
+    text,
+    write_files,
+)
 from model import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, PARAMETERS, QUALITIES
 
 SUMMARY_OUTPUTS = (*MARKERS, CONSENSUS[0], *QUALITIES)
@@ -79,73 +74,9 @@ RESULTS_DIR = Path("results")
 SAMPLER_KINDS = ("grid", "lhs", "sobol", "morris")
 MAX_STEP = PARAMETERS["run.steps"].high
 MAX_DEPTH = 50  # JSON nesting in a stored definition or params; coprod writes 3 or 4 levels
-NAME_LIMIT = 80  # characters of a file or folder name made from a stored name, before its hash
-SAFE_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_HASHED = re.compile(r"-[0-9a-f]{10}\Z")
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-# errno values that are the machine's state, not the user's choice of --out (the command line says whose)
-_MACHINE_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.ENOMEM, errno.EROFS}
 
 
-# -------------------------------------------------------------------------------- untrusted text
-
-
-def text(value: Any) -> str:
-    """A stored value as text: bytes (a BLOB) decoded with bad bytes replaced, None as ``""``."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
-def plain(value: Any, limit: int = 200) -> str:
-    """Text safe for a terminal or a message: every non-printable character (a control sequence, a
-    bidirectional override) written as its Python escape, at most about ``limit`` characters."""
-    s = text(value)
-    if len(s) > limit:
-        s = s[: limit - 3] + "..."
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in s)
-
-
-def shown(value: Any) -> str:
-    """A stored value quoted for a one-line message: its repr (non-printables escaped), shortened."""
-    r = repr(value)
-    return r if len(r) <= 80 else r[:76] + "...'"
-
-
-def safe_name(name: str) -> str:
-    """A file or folder name for the stored ``name``: letters, digits, ``-``, ``_`` and ``.``, starting
-    with a letter or digit, at most 80 characters; where that changed anything (or where the name already
-    ends like a hash) ``-`` and 10 hex digits of the name's SHA-256 follow, so that no two names share a
-    file: an unchanged name never ends like a hash, a changed one always does."""
-    slug = _UNSAFE.sub("_", name).lstrip("._-")[:NAME_LIMIT]
-    if slug and slug == name and not _HASHED.search(name):
-        return slug
-    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    return f"{slug or 'x'}-{digest}"
-
-
-def _md(value: Any) -> str:
-    """One Markdown table cell: no HTML, no cell break, no link, no control character."""
-    return re.sub(r"([\\|\[\]`])", r"\\\1", html.escape(plain(value), quote=False))
-
-
-def _csv_cell(value: Any) -> Any:
-    """A CSV cell: NaN left empty; a text that a spreadsheet would run as a formula gets a leading ``'``."""
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
-
-
-def _label(value: Any) -> str:
-    """A plot label: printable, shortened, ``$`` escaped so that matplotlib does not parse it as maths."""
-    return plain(value, 60).replace("$", r"\$")
+# ----------------------------------------------------------------------------------- stored values
 
 
 def _whole(value: Any) -> bool:
@@ -452,10 +383,10 @@ def _sort_key(value: Any, order: dict[str, int]) -> tuple:
 
 
 def summary_markdown(cols: list[str], rows: list[dict], outputs=SUMMARY_OUTPUTS) -> str:
-    head = [_md(h) for h in (*cols, "n", *outputs)]
+    head = [markdown_cell(h) for h in (*cols, "n", *outputs)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
-        cells = [_md(row[c]) for c in cols] + [str(row["n"])]
+        cells = [markdown_cell(row[c]) for c in cols] + [str(row["n"])]
         cells += [_pm(row[f"{o}_mean"], row[f"{o}_ci_low"], row[f"{o}_ci_high"]) for o in outputs]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -475,15 +406,16 @@ def _num(x: float) -> str:
 
 
 def csv_text(rows: list[dict]) -> str:
-    """The rows as CSV (header from the first row), each cell through :func:`_csv_cell`."""
+    """The rows as CSV (header from the first row), each cell through
+    :func:`experiments.untrusted.csv_cell`."""
     if not rows:
         return ""
     f = io.StringIO(newline="")
     writer = csv.writer(f)
     keys = list(rows[0])
-    writer.writerow([_csv_cell(k) for k in keys])
+    writer.writerow([csv_cell(k) for k in keys])
     for row in rows:
-        writer.writerow([_csv_cell(row[k]) for k in keys])
+        writer.writerow([csv_cell(row[k]) for k in keys])
     return f.getvalue()
 
 
@@ -590,9 +522,8 @@ def sensitivity_markdown(rows: list[dict]) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {_md(r['scenario'])} | {_md(r['output'])} | {_md(r['factor'])} | "
-            + " | ".join(_num(r[k]) for k in numbers)
-            + " |"
+            f"| {markdown_cell(r['scenario'])} | {markdown_cell(r['output'])} | "
+            f"{markdown_cell(r['factor'])} | " + " | ".join(_num(r[k]) for k in numbers) + " |"
         )
     return "\n".join(lines) + "\n"
 
@@ -654,7 +585,11 @@ def plot_over_time(runs: Runs, outputs: tuple[str, ...], title: str) -> bytes:
             idx = [i for i, r in enumerate(runs.info) if r["design"] == design]
             stats = np.array([mean_ci(runs.values[name][idx, j]) for j in range(len(runs.steps))])
             ax.plot(
-                runs.steps, stats[:, 0], color=colours[design], label=_label(design.replace("_", " ")), lw=1.6
+                runs.steps,
+                stats[:, 0],
+                color=colours[design],
+                label=plot_label(design.replace("_", " ")),
+                lw=1.6,
             )
             if len(idx) > 1:
                 ax.fill_between(runs.steps, stats[:, 1], stats[:, 2], color=colours[design], alpha=0.2, lw=0)
@@ -684,7 +619,7 @@ def plot_radar(runs: Runs) -> bytes:
         idx = [i for i, r in enumerate(runs.info) if r["design"] == design]
         means = np.array([_nanmean(finals[name][idx]) for name in MARKERS])
         values = np.append(means, means[0])
-        ax.plot(closed, values, color=colours[design], lw=1.8, label=_label(design.replace("_", " ")))
+        ax.plot(closed, values, color=colours[design], lw=1.8, label=plot_label(design.replace("_", " ")))
         ax.fill(closed, values, color=colours[design], alpha=0.08)
     ax.set_xticks(angles, [m.replace("_", "\n") for m in MARKERS], fontsize=9)
     ax.set_ylim(0, 1)
@@ -714,7 +649,7 @@ def plot_indices(rows: list[dict], scenario: str, kind: str) -> bytes:
             vals = np.array([data[f][col] for f in factors])
             err = np.array([data[f][conf] for f in factors]) if conf else None
             ax.barh(y + (k - 0.5) * 0.38, vals, height=0.38, xerr=err, label=label, capsize=2)
-        ax.set_yticks(y, [_label(f) for f in factors], fontsize=8)
+        ax.set_yticks(y, [plot_label(f) for f in factors], fontsize=8)
         ax.set_title(output, fontsize=10)
         ax.axvline(0, color="black", lw=0.6)
         ax.grid(axis="x", alpha=0.3)
@@ -723,7 +658,9 @@ def plot_indices(rows: list[dict], scenario: str, kind: str) -> bytes:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2)
-    fig.suptitle(f"{'Sobol' if kind == 'sobol' else 'Morris'} indices at the final month: {_label(scenario)}")
+    fig.suptitle(
+        f"{'Sobol' if kind == 'sobol' else 'Morris'} indices at the final month: {plot_label(scenario)}"
+    )
     return _png(fig)
 
 
@@ -821,130 +758,6 @@ def prepare(store, experiment: Any) -> Prepared:
     )
     contents["report.html"] = page.encode()
     return Prepared(runs.experiment, contents, summary_md, sensitivity_md, notes)
-
-
-# ------------------------------------------------------------------------------------ writing files
-
-
-def _dir_fd_supported() -> bool:
-    return (
-        hasattr(os, "O_DIRECTORY")
-        and hasattr(os, "O_NOFOLLOW")
-        and all(f in os.supports_dir_fd for f in (os.open, os.stat, os.rename, os.unlink))
-    )
-
-
-def _target(out: Path, root: Path) -> None:
-    """``out`` must be ``root`` or a folder with a safe name right inside it (a programming error else)."""
-    if out != root and (out.parent != root or not SAFE_FILE.fullmatch(out.name)):
-        raise ValueError(f"{out}: not {root} nor a safely named folder right inside it")
-
-
-def _refused(path: Path, mode: int, root: Path, *, folder: bool = False, before: bool = True) -> StoreError:
-    """``PATH: is a symbolic link; ...``: one line; ``before`` anything was written, it says so."""
-    what = "a symbolic link" if stat.S_ISLNK(mode) else ("not a folder" if folder else "not a regular file")
-    return StoreError(
-        f"{path}: is {what}; analyze writes only plain files inside {root}, never through a link "
-        f"(remove it, or choose another --out){'; nothing was written' if before else ''}"
-    )
-
-
-def check_targets(out: Path, names: list[str], root: Path | None = None) -> None:
-    """Refuse, before anything is written, an existing ``out`` (below ``root``) that is a link, or an
-    existing entry in it named like a file to write that is not a regular file (a link above all)."""
-    root = out if root is None else root
-    _target(out, root)
-    try:
-        if out != root:
-            mode = out.lstat().st_mode
-            if not stat.S_ISDIR(mode):
-                raise _refused(out, mode, root, folder=True)
-        for name in names:
-            mode = (out / name).lstat().st_mode
-            if not stat.S_ISREG(mode):
-                raise _refused(out / name, mode, root)
-    except (FileNotFoundError, NotADirectoryError):
-        return  # what is not there yet is made by write_files, inside out
-
-
-def write_files(out: Path, contents: dict[str, bytes], root: Path | None = None) -> list[Path]:
-    """Write ``contents`` (plain file name to bytes) into the folder ``out``, confined to ``root``.
-
-    ``out`` is ``root`` (made if need be; the user named it) or a folder with a safe name right inside
-    it, which must not be a symbolic link and must resolve inside ``root``. Every file name must be plain
-    (:data:`SAFE_FILE`). An existing entry of that name that is not a regular file (a symbolic link above
-    all) is refused with :class:`StoreError` before anything is written. Each file is written under a
-    temporary name in ``out`` (opened without following links, relative to the folder opened once) and
-    renamed over its name: a link or a hard link standing there is replaced, never written through, and
-    a reader never sees half a file.
-    """
-    root = out if root is None else root
-    _target(out, root)
-    bad = [name for name in contents if not SAFE_FILE.fullmatch(name)]
-    if bad:
-        raise ValueError(f"not plain file names: {bad!r}")
-    check_targets(out, list(contents), root)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        if out != root:
-            out.mkdir(exist_ok=True)
-        real_root, real_out = root.resolve(), out.resolve()
-        if real_out != real_root and real_out.parent != real_root:  # a folder swapped for a link meanwhile
-            raise StoreError(f"{out}: resolves to {real_out}, outside {root}; nothing was written")
-        check_targets(out, list(contents), root)
-        if _dir_fd_supported():
-            flags = os.O_RDONLY | os.O_DIRECTORY | (os.O_NOFOLLOW if out != root else 0)
-            fd = os.open(out, flags)
-            try:
-                return [_write_one(out, fd, name, data, root) for name, data in contents.items()]
-            finally:
-                os.close(fd)
-        return [_write_one(out, None, name, data, root) for name, data in contents.items()]
-    except OSError as err:
-        where = err.filename if err.filename is not None else out
-        if err.errno in _MACHINE_ERRNOS:
-            raise OSError(err.errno, err.strerror, str(where)) from None
-        if err.errno == errno.ELOOP:
-            raise StoreError(f"{where}: is a symbolic link; analyze never writes through a link") from None
-        reason = err.strerror or str(err)
-        if err.errno in (errno.EEXIST, errno.ENOTDIR):
-            reason += " (part of the path is a file, not a folder)"
-        raise StoreError(f"{where}: analyze cannot write there: {reason}") from None
-
-
-def _write_one(out: Path, fd: int | None, name: str, data: bytes, root: Path) -> Path:
-    """Write one file under a temporary name in ``out`` (``fd`` where open), then rename it over ``name``;
-    an error names ``out / name``."""
-    try:
-        return _write_at(out, fd, name, data, root)
-    except OSError as err:
-        raise OSError(err.errno, err.strerror, str(out / name)) from None
-
-
-def _write_at(out: Path, fd: int | None, name: str, data: bytes, root: Path) -> Path:
-    tmp = f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    at = {"dir_fd": fd} if fd is not None else {}
-    here = (lambda n: n) if fd is not None else (lambda n: str(out / n))
-    try:
-        mode = os.stat(here(name), follow_symlinks=False, **at).st_mode
-        if not stat.S_ISREG(mode):  # put there since check_targets looked
-            raise _refused(out / name, mode, root, before=False)
-    except FileNotFoundError:
-        pass
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    handle = os.open(here(tmp), flags, 0o666, **at)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-        os.replace(here(tmp), here(name), **({"src_dir_fd": fd, "dst_dir_fd": fd} if fd is not None else {}))
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(here(tmp), **at)
-        raise
-    return out / name
-
-
-# ------------------------------------------------------------------------------------------- report
 
 
 def _report_html(store, runs, cols, rows, sens_rows, kind, images, notes) -> str:
@@ -1095,6 +908,7 @@ def _analyze_all(store, args) -> int:
     return 0
 
 
+# check_targets, safe_name and write_files are experiments.untrusted's, imported here and still exported
 __all__ = [
     "Analysis",
     "Prepared",
