@@ -916,7 +916,7 @@ SECTIONS: dict[str, type[_Section]] = {
 TOP_LEVEL = ("name", "description")
 # The longest name and description, in characters: a name labels results, run keys and plots, a
 # description is a sentence or a paragraph; a 10 MB name once made a 90 MB results file (assumption).
-TEXT_LIMITS = {"name": 100, "description": 2000}
+TEXT_LIMITS = {"name": 200, "description": 2000}
 
 
 # ----------------------------------------------------------------------------------------------- problems

@@ -347,10 +347,10 @@ def test_two_processes_creating_one_database_at_once_both_succeed(tmp_path):
 
 def test_names_and_descriptions_have_a_length_limit(tmp_path, capsys):
     long_name = tmp_path / "long.toml"
-    long_name.write_text(f'name = "{"n" * 101}"\n')
+    long_name.write_text(f'name = "{"n" * 201}"\n')
     code, _, err = cli(capsys, "validate", long_name)
-    assert code == 2 and err.startswith(f"{long_name}: name: is 101 characters long (got 'nnn")
-    assert err.rstrip().endswith("allowed at most 100)")
+    assert code == 2 and err.startswith(f"{long_name}: name: is 201 characters long (got 'nnn")
+    assert err.rstrip().endswith("allowed at most 200)")
     experiment = tmp_path / "described.toml"
     lines = TINY.read_text().replace('"../../scenarios/', f'"{ROOT}/scenarios/').splitlines()
     lines = [f'description = "{"d" * 2001}"' if line.startswith("description") else line for line in lines]
