@@ -1,4 +1,4 @@
-"""The ``coprod`` command line: validate, params, run, sweep, analyze, rerun, dashboard.
+"""The ``coprod`` command line: validate, params, cities, run, sweep, analyze, rerun, dashboard.
 
 Bad input (a scenario, an experiment file, a ``--set``, a results file) exits with status 2 and one line
 per problem, ``FILE: key: what is wrong (got VALUE, allowed RANGE)``, writing nothing. A fault of the
@@ -16,10 +16,13 @@ import time
 from collections.abc import Sequence
 
 from model import (
+    MAPPINGS,
     OUTPUTS,
     Problem,
     ScenarioError,
     code_version,
+    load_cities,
+    load_city,
     load_scenario,
     parameters,
     parse_assignment,
@@ -30,6 +33,10 @@ from model.footprint import estimate
 USER_ERROR = 2
 MACHINE_FAULT = 1
 ALLOW_LARGE = "warn instead of refusing a run estimated to need more memory than this machine has"
+CITY_HELP = (
+    "a city context (a shipped city such as cape_town, see `coprod cities`, or a city file) over the "
+    "scenario file; --set still wins"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,12 +133,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true", help="as a Markdown table")
     p.set_defaults(handler=_params)
 
+    p = sub.add_parser("cities", help="list the shipped city contexts with their figures and sources")
+    p.add_argument("names", nargs="*", metavar="CITY", help="a shipped city or a city file (default: all)")
+    p.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    p.set_defaults(handler=_cities)
+
     p = sub.add_parser("run", help="run one scenario and print its outputs")
     p.add_argument("scenario", metavar="SCENARIO")
     # --steps and --seed are checked by the scenario schema, like any --set (one line naming run.steps)
     p.add_argument("--steps", help="months to run (default: run.steps)")
     p.add_argument("--seed", help="root seed (default: run.seed)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    p.add_argument("--city", metavar="NAME", help=CITY_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--db", metavar="PATH", help="append the run to a results database")
     p.add_argument("--allow-large", action="store_true", help=ALLOW_LARGE)
@@ -143,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler tcp://host:port, or 'local'")
     p.add_argument("--retry-failed", action="store_true", help="rerun only the runs recorded as failed")
+    p.add_argument("--city", metavar="NAME", help=CITY_HELP + "; applies to every base scenario")
     p.add_argument("--allow-large", action="store_true", help=ALLOW_LARGE)
     p.add_argument(
         "--set-aside-stale",
@@ -157,6 +171,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", metavar="NAME")
     p.add_argument("--out", metavar="DIR")
     p.set_defaults(handler=_analyze)
+
+    p = sub.add_parser("calibrate", help="fit parameters to target patterns by ABC-SMC (pyabc)")
+    p.add_argument("calibration", metavar="CALIBRATION", help="a calibration file (priors, settings)")
+    p.add_argument("--targets", metavar="FILE", help="targets file (default: the one the file names)")
+    p.add_argument("--db", metavar="PATH", help="results database (default: results/<name>.db)")
+    p.add_argument("--out", metavar="DIR", help="where calibration.md goes (default: results/<name>/)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler tcp://host:port, or 'local'")
+    p.set_defaults(handler=_calibrate)
 
     p = sub.add_parser("rerun", help="rerun a stored run and compare its outputs")
     p.add_argument("--db", required=True, metavar="PATH")
@@ -215,9 +238,48 @@ def _scenario_from(args):
     for key, value in (("run.steps", args.steps), ("run.seed", args.seed)):
         if value is not None:
             overrides[key] = parse_assignment(f"{key}={value}")[1]
+    city = load_city(args.city) if getattr(args, "city", None) else None
     scenario = load_scenario(args.scenario)
+    if city is not None:  # scenario file < city < --set
+        scenario = city.apply(scenario)
     # a mistake in an override is the command line's, not the file's
     return scenario.with_overrides(overrides, source="command line") if overrides else scenario
+
+
+def _cities(args) -> int:
+    cities = [load_city(name) for name in args.names] if args.names else load_cities()
+    if args.markdown:
+        print("| city | parameter | value | indicator | figure | source | year | scope |")
+        print("|---|---|---|---|---|---|---|---|")
+    for city in cities:
+        if not args.markdown:
+            print(f"{city.stem}: {city.name}, {city.country} ({city.path})")
+        for f in city.figures:
+            scope = f.scope + (", national figure stands in for the city" if f.stands_in else "")
+            if args.markdown:
+                source = f"[{f.source}]({f.url})" if f.url else f.source
+                cells = (
+                    city.name,
+                    f"`{f.key}`",
+                    f"{f.value:g}",
+                    f.indicator,
+                    f"{f.raw} ({f.mapping})",
+                    source,
+                    f.year,
+                    scope,
+                )
+                print("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+            else:
+                print(f"  {f.key} = {f.value:g}  ({f.raw} by {f.mapping}; {f.indicator}; {scope})")
+                print(f"      source: {f.source}, {f.year}")
+        for key, note in city.defaults.items():
+            if args.markdown:
+                print(f"| {city.name} | `{key}` | default | {note.replace('|', '/')} | | | | |")
+            else:
+                print(f"  {key}: {note}")
+    if not args.markdown:
+        print("mappings (assumption): " + "; ".join(f"{m.name}: {m.rule}" for m in MAPPINGS.values()))
+    return 0
 
 
 def fits(scenario, source, allow_large: bool) -> list[str]:
@@ -265,12 +327,17 @@ def _run(args) -> int:
             seconds=seconds,
         )
     final = {k: rows[-1][k] for k in OUTPUTS}
+    city = load_city(args.city) if getattr(args, "city", None) else None
     if args.json:
-        print(json.dumps({"scenario": scenario.name, "seed": seed, "steps": steps, "outputs": final}))
+        head = {"scenario": scenario.name, "seed": seed, "steps": steps}
+        if city is not None:
+            head["city"] = city.to_json()
+        print(json.dumps({**head, "outputs": final}))
         return 0
     first = rows[1] if len(rows) > 1 else rows[0]
+    where = f" in {city.name} (city context {city.path})" if city is not None else ""
     print(
-        f"scenario {scenario.name}: {scenario.design.kind.value} design, {scenario.theory.kind.value} "
+        f"scenario {scenario.name}{where}: {scenario.design.kind.value} design, {scenario.theory.kind.value} "
         f"theory, {scenario.population.residents} residents, seed {seed}, {steps} months"
     )
     print(f"{'output':<26}{'start':>10}{'month 1':>10}{f'month {steps}':>12}")
@@ -291,6 +358,12 @@ def _analyze(args) -> int:
     from experiments.analysis import main_analyze
 
     return main_analyze(args)
+
+
+def _calibrate(args) -> int:
+    from experiments.calibration import main_calibrate
+
+    return main_calibrate(args)
 
 
 def _rerun(args) -> int:

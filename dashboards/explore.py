@@ -1,11 +1,15 @@
-"""Explore one set-up: pick a design and a theory of change, move the sliders, Reset, then Step or Play."""
+"""Explore one set-up: pick a design, a theory of change and a city, move the sliders, Reset, then Step or
+Play."""
 
 from __future__ import annotations
+
+from typing import cast
 
 import solara
 
 from dashboards import charts
 from dashboards.choices import SEED_KEY, SLIDER_GROUPS, Draft, slider
+from dashboards.cities import CityPicker, with_city
 from dashboards.player import Clock, use_clock, use_player
 from dashboards.runs import Run
 from dashboards.widgets import (
@@ -67,10 +71,17 @@ def Explore():
 def SetupPanel(draft: solara.Reactive[Draft], checked):
     d = draft.value
     problems = checked.problems
+    city = solara.use_reactive(cast(str | None, None))
+
+    def pick_city(stem: str) -> None:
+        draft.set(with_city(draft.value, city.value, stem))
+        city.set(stem)
+
     with solara.Card("Set-up", subtitle="Changes apply when you press Reset.", margin=0):
         DesignPicker("Institutional design", d.design, lambda kind: draft.set(draft.value.with_design(kind)))
         TheoryPicker("Theory of change", d.theory, lambda kind: draft.set(draft.value.with_theory(kind)))
         SeedField(d.seed, lambda text: draft.set(draft.value.with_seed(text)), problems.get(SEED_KEY))
+        CityPicker(city.value, pick_city)
         shown = {SEED_KEY}
         for title, keys in SLIDER_GROUPS:
             solara.Text(title, style={"font-weight": "600", "margin-top": "8px"})

@@ -29,6 +29,11 @@ replications, one root seed, how long to run and how often to record::
     "design.facilitation" = { low = 0.2, high = 0.9 }                        # a range
     "context.inequality" = {}                   # a range over the schema's own bounds
 
+A city context (``coprod sweep --city NAME``, :func:`model.load_city`) applies to every base scenario,
+above the scenario file and below ``[set]``, ``steps`` and the factors; the experiment's recorded
+definition names the city and the values it applied, so a resume with another city is a changed
+definition.
+
 Factor keys are the scenario's dotted keys; ranges default to, and must stay within, the bounds declared
 in :mod:`model.scenario`; a parameter is either fixed in ``[set]`` or a factor, not both. An experiment of
 more than ``MAX_RUNS`` (100 000) runs is refused, counted before any sample is drawn.
@@ -67,9 +72,11 @@ from model import (
     OUTPUTS,
     PARAMETERS,
     TEXT_LIMITS,
+    City,
     Problem,
     Scenario,
     ScenarioError,
+    load_city,
     load_scenario,
     read_toml,
     text_problems,
@@ -265,6 +272,7 @@ class Experiment:
     record_every: int
     time_limit: float | None
     outputs: tuple[str, ...] = DEFAULT_OUTPUTS
+    city: City | None = None
 
     def problem(self) -> dict:
         return problem(self.factors)
@@ -355,9 +363,13 @@ class Experiment:
             "time_limit": self.time_limit,
             "outputs": list(self.outputs),
         }
+        if self.city is not None:  # only with --city, so that other experiments keep their fingerprints
+            data["city"] = self.city.to_json()
         # what decides which runs exist and what each computes: a resumed sweep must match it
         decisive = {k: v for k, v in data.items() if k not in ("description", "time_limit", "outputs")}
         decisive["scenarios"] = [{"name": s["name"], "params": s["params"]} for s in data["scenarios"]]
+        if self.city is not None:  # the values decide the runs; the file's path is where it was found
+            decisive["city"] = {"name": self.city.stem, "values": self.city.overrides()}
         data["fingerprint"] = hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()[:16]
         data["runs"] = len(self.runs)
         return data
@@ -386,9 +398,14 @@ def _show(value: Any, exact: bool) -> str:
 # ------------------------------------------------------------------------------------------- loading
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment file and every run it implies; raise :class:`ExperimentError`."""
+def load_experiment(path: str | Path, city: str | Path | None = None) -> Experiment:
+    """Read and validate an experiment file and every run it implies; raise :class:`ExperimentError`.
+
+    ``city`` (a shipped city's name or a city file) sets the context of every base scenario, below the
+    experiment's ``[set]``, ``steps`` and factors; a bad city raises its own one-line problems.
+    """
     source = str(path)
+    context = load_city(city) if city is not None else None
     try:
         data = read_toml(path)
     except ScenarioError as err:
@@ -432,7 +449,7 @@ def load_experiment(path: str | Path) -> Experiment:
 
     overrides = _overrides(data.get("set", {}), problems)
     fixed = {**overrides, "run.steps": steps} if steps is not None else overrides
-    bases = _bases(data.get("scenarios"), Path(path).parent, fixed, problems)
+    bases = _bases(data.get("scenarios"), Path(path).parent, fixed, problems, context)
     sampler = _sampler(data.get("sampler", "grid"), problems)
     factors = _factors(data.get("factors", {}), bases, problems)
     if sampler is not None and factors is not None:
@@ -463,6 +480,7 @@ def load_experiment(path: str | Path) -> Experiment:
         record_every=record_every,
         time_limit=float(time_limit) if time_limit is not None else None,
         outputs=outputs,
+        city=context,
     )
     if experiment.size() > MAX_RUNS:
         raise ExperimentError(
@@ -558,7 +576,7 @@ def _overrides(table: Any, problems: list) -> dict[str, Any]:
     return good
 
 
-def _bases(value: Any, folder: Path, overrides: dict, problems: list) -> list[Base]:
+def _bases(value: Any, folder: Path, overrides: dict, problems: list, city: City | None = None) -> list[Base]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
@@ -576,6 +594,14 @@ def _bases(value: Any, folder: Path, overrides: dict, problems: list) -> list[Ba
                 what = p.message if p.key == "file" else f"{p.key}: {p.message}"
                 problems.append(Problem("scenarios", f"{given}: {what}", p.got, p.allowed))
             continue
+        if city is not None:  # scenario file < city < [set] and steps
+            try:
+                scenario = city.apply(scenario)
+            except ScenarioError as err:
+                for p in err.problems:
+                    q = Problem("city", f"{given}: {p.key}: {p.message}", p.got, p.allowed)
+                    problems.append(q)
+                continue
         try:
             scenario = scenario.with_overrides(overrides)
         except ScenarioError as err:

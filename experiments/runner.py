@@ -629,7 +629,7 @@ def _check_compatible(store, name: str, definition: dict, version: str) -> None:
     if existing["definition"].get("fingerprint") != definition["fingerprint"]:
         raise StoreError(
             f"{store.path}: experiment {name!r} is already recorded there with a different definition "
-            "(scenarios, factors, sampler, replications, seed or steps); write to another --db "
+            "(scenarios, city, factors, sampler, replications, seed or steps); write to another --db "
             "or give the experiment a new name"
         )
     versions = {r["code_version"] for r in store.runs_of(name, "done")}
@@ -663,7 +663,7 @@ def main_sweep(args) -> int:
         )
     if problems:
         raise ScenarioError(problems, "command line")
-    experiment = load_experiment(args.experiment)
+    experiment = load_experiment(args.experiment, city=getattr(args, "city", None))
     workers = args.workers or _cores()
     if scheduler is None or scheduler == "local":  # a remote cluster's memory is not this machine's
         workers = _fit_in_memory(experiment, workers, getattr(args, "allow_large", False))

@@ -4,6 +4,7 @@ The public API; ``experiments/`` and ``dashboards/`` use only what is exported h
 """
 
 from model.agents import Academic, CivilSocietyGroup, Official, Resident
+from model.cities import MAPPINGS, City, Figure, city_path, load_cities, load_city, shipped
 from model.governance import GovernanceModel
 from model.institutions import DESIGN_PRESETS
 from model.metrics import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, QUALITIES, RISKS, SIGNATURES
@@ -27,6 +28,7 @@ __all__ = [
     "CONSENSUS",
     "DESCRIPTIONS",
     "DESIGN_PRESETS",
+    "MAPPINGS",
     "MARKERS",
     "OUTPUTS",
     "PARAMETERS",
@@ -36,7 +38,9 @@ __all__ = [
     "TEXT_LIMITS",
     "THEORY_PRESETS",
     "Academic",
+    "City",
     "CivilSocietyGroup",
+    "Figure",
     "GovernanceModel",
     "Official",
     "ParamSpec",
@@ -44,11 +48,15 @@ __all__ = [
     "Resident",
     "Scenario",
     "ScenarioError",
+    "city_path",
     "code_version",
+    "load_cities",
+    "load_city",
     "load_scenario",
     "parameters",
     "parse_assignment",
     "read_toml",
+    "shipped",
     "simulate",
     "text_problems",
 ]
