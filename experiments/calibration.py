@@ -44,6 +44,7 @@ the simulated value over posterior draws, and whether the published value falls 
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import hashlib
@@ -591,35 +592,29 @@ class _PredictiveTask:
 
 
 class _executor:
-    """A ``map`` over local processes (forkserver, as sweeps) or a Dask cluster; in order."""
+    """A ``map`` over local processes (forkserver, as sweeps) or a Dask cluster (the sweep runner's own
+    set-up: ``--scheduler local`` or ``tcp://host:port``); results come back in order."""
 
     def __init__(self, workers: int, scheduler: str | None):
         self.workers, self.scheduler = workers, scheduler
-        self._close: list[Callable] = []
+        self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> Callable:
         if self.scheduler is not None:
-            from dask.distributed import Client, LocalCluster
+            from experiments.runner import _dask
 
-            if self.scheduler == "local":
-                cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True)
-                self._close.append(cluster.close)
-                client = Client(cluster)
-            else:
-                client = Client(self.scheduler, timeout="10s")
-            self._close.insert(0, client.close)
-            return lambda f, xs: client.gather(client.map(f, list(xs), pure=False))
+            executor, _ = _dask(self.scheduler, self.workers, self._stack)
+            return lambda f, xs: list(executor.map(f, list(xs)))
         if self.workers == 1:
             return map
         import multiprocessing
 
         pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
-        self._close.append(pool.shutdown)
+        self._stack.callback(pool.shutdown)
         return lambda f, xs: list(pool.map(f, list(xs)))
 
     def __exit__(self, *exc) -> None:
-        for close in self._close:
-            close()
+        self._stack.close()
 
 
 # ---------------------------------------------------------------------------------------- reporting

@@ -115,11 +115,12 @@ def test_a_tiny_calibration_runs_end_to_end_and_stores_its_posterior(tmp_path, c
     assert (tmp_path / "out" / "calibration.md").is_file()
 
 
-def test_the_posterior_does_not_depend_on_the_number_of_workers(tmp_path):
+def test_the_posterior_does_not_depend_on_the_number_of_workers_or_the_executor(tmp_path):
     calibration = load_calibration(write(tmp_path))
     one = calibrate(calibration, tmp_path / "one.db", workers=1)
     two = calibrate(calibration, tmp_path / "two.db", workers=2)
-    assert one.posterior == two.posterior and one.checks == two.checks
+    dask = calibrate(calibration, tmp_path / "dask.db", workers=2, scheduler="local")
+    assert one.posterior == two.posterior == dask.posterior and one.checks == two.checks == dask.checks
 
 
 def test_a_killed_calibration_resumes_to_the_uninterrupted_posterior(tmp_path):
