@@ -195,7 +195,8 @@ class Store:
             if getattr(err, "sqlite_errorname", "") != "SQLITE_CANTOPEN" or not hasattr(store, "db"):
                 raise sqlite_problem(store.path, err, "read the results database") from None
             # a WAL file in a folder this process cannot write (no -shm beside it): read the file as it
-            # is; nothing can be writing it from here, as a writer needs that folder too
+            # is; nothing can be writing it from here, as a writer needs that folder too (a -wal file
+            # left there by a writer that died is not read: its last transactions are not seen)
             store.db.close()
             store.db = sqlite_utils.Database(
                 sqlite3.connect(f"{uri}&immutable=1", uri=True, timeout=BUSY_TIMEOUT_S)
@@ -206,7 +207,8 @@ class Store:
                 store.db.close()
                 raise sqlite_problem(store.path, err2, "read the results database") from None
         except sqlite3.Error as err:
-            store.db.close()
+            if hasattr(store, "db"):
+                store.db.close()
             raise sqlite_problem(store.path, err, "read the results database") from None
         except StoreError:
             store.db.close()
