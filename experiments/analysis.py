@@ -169,6 +169,8 @@ def check_definition(where: str, data: Any) -> dict:
                 raise bad(f"factors[{i}].values", "is not a list of values", f["values"])
         elif not _finite_range(f.get("low"), f.get("high")):
             raise bad(f"factors[{i}]", "has no values and no finite low < high", f)
+        if "group" in f and not isinstance(f["group"], str):
+            raise bad(f"factors[{i}].group", "is not a text name", f["group"])
     scenarios = data.get("scenarios", [])
     if not isinstance(scenarios, list):
         raise bad("scenarios", "is not a list", scenarios)
@@ -458,9 +460,48 @@ def sample_means(runs: Runs, scenario: str, output: str, n_samples: int) -> np.n
     return sums / counts
 
 
+def replication_noise(runs: Runs, scenario: str, output: str, n_samples: int, *, levels: int = 4) -> dict:
+    """How much of the sample means is replication noise, for one base scenario and output.
+
+    ``noise_se``: the mean over sample points of the standard error of the replication mean (sd across
+    replications / sqrt(R)), in output units; ``noise_mu_star``: the Morris mu* a factor with no effect at
+    all would get from that noise alone (an elementary effect is a difference of two point means over the
+    step delta = levels / (2 (levels - 1)), and E|N(0, s)| = s sqrt(2 / pi)); ``noise_share``: the share of
+    the variance of the point means that is replication noise (mean within-point variance / R over the
+    variance of the point means), which a Sobol total index carries for every factor. NaN where fewer than
+    two replications of a point are done.
+    """
+    final = runs.final(output)
+    by_point: dict[int, list[float]] = {}
+    for i, run in enumerate(runs.info):
+        sample = run["sample"]
+        if (
+            run["scenario"] == scenario
+            and sample is not None
+            and sample < n_samples
+            and not math.isnan(final[i])
+        ):
+            by_point.setdefault(sample, []).append(float(final[i]))
+    se2 = [np.var(v, ddof=1) / len(v) for v in by_point.values() if len(v) >= 2]
+    nan = {"noise_se": math.nan, "noise_mu_star": math.nan, "noise_share": math.nan}
+    if not se2:
+        return nan
+    se = [math.sqrt(v) for v in se2]
+    means = np.array([np.mean(v) for v in by_point.values()])
+    delta = levels / (2 * (levels - 1))
+    total = float(np.var(means, ddof=1)) if len(means) > 1 else 0.0
+    return {
+        "noise_se": float(np.mean(se)),
+        "noise_mu_star": float(2 / math.sqrt(math.pi) * math.sqrt(np.mean(se2)) / delta),
+        "noise_share": float(np.mean(se2) / total) if total > 0 else math.nan,
+    }
+
+
 def sensitivity(runs: Runs) -> tuple[list[dict], list[str]]:
-    """Sobol or Morris indices per base scenario and output; the rows and notes on what was skipped."""
-    from experiments.design import Factor, Sampler, problem, run_seed, sample_matrix
+    """Sobol or Morris indices per base scenario and output (per group when the factors are grouped), each
+    row with the output's replication noise beside them (:func:`replication_noise`); the rows and notes on
+    what was skipped."""
+    from experiments.design import Factor, Sampler, group_names, problem, run_seed, sample_matrix
 
     definition = runs.definition
     sampler = Sampler.from_json(definition.get("sampler", {}))
@@ -471,7 +512,8 @@ def sensitivity(runs: Runs) -> tuple[list[dict], list[str]]:
     outputs = definition.get("outputs")
     outputs = [CONSENSUS[0], *MARKERS] if outputs is None else outputs
     # never draw a design bigger than the runs there are (a stranger's n = 10**12)
-    d = len(factors)
+    names = group_names(factors)
+    d = len(names)
     per_point = (2 * d + 2 if sampler.second_order else d + 2) if sampler.kind == "sobol" else d + 1
     if sampler.n * per_point > len(runs.info):
         return [], [f"{b['name']}: not every sample point has a done run; no indices yet" for b in bases]
@@ -504,12 +546,25 @@ def sensitivity(runs: Runs) -> tuple[list[dict], list[str]]:
                 except (ValueError, RuntimeError, ZeroDivisionError) as err:  # SALib refusing these numbers
                     notes.append(f"{base['name']}: {output}: SALib computed no indices ({plain(err, 100)})")
                     continue
-            for j, f in enumerate(factors):
+            noise = replication_noise(runs, base["name"], output, len(x), levels=sampler.levels or 4)
+            if sampler.kind == "sobol":
+                noise.pop("noise_mu_star")
+            for j, name in enumerate(names):
                 rows.append(
-                    {"scenario": base["name"], "output": output, "factor": f.key}
+                    {"scenario": base["name"], "output": output, "factor": name}
                     | {k: float(v[j]) for k, v in ind.items()}
+                    | noise
                 )
     return rows, notes
+
+
+NOISE_NOTE = (
+    "The noise columns are the output's replication noise, the same in every row of an output: noise_se is "
+    "the mean standard error of a sample point's replication mean (output units); noise_mu_star the mu* a "
+    "factor with no effect would get from that noise alone (Morris); noise_share the share of the variance "
+    "of the point means that is noise, which every Sobol total index ST carries. An index below its noise "
+    "(mu* below noise_mu_star, ST below noise_share) is not distinguishable from zero."
+)
 
 
 def sensitivity_markdown(rows: list[dict]) -> str:
@@ -525,6 +580,8 @@ def sensitivity_markdown(rows: list[dict]) -> str:
             f"| {markdown_cell(r['scenario'])} | {markdown_cell(r['output'])} | "
             f"{markdown_cell(r['factor'])} | " + " | ".join(_num(r[k]) for k in numbers) + " |"
         )
+    if any(k.startswith("noise_") for k in numbers):
+        lines += ["", NOISE_NOTE]
     return "\n".join(lines) + "\n"
 
 
@@ -664,6 +721,53 @@ def plot_indices(rows: list[dict], scenario: str, kind: str) -> bytes:
     return _png(fig)
 
 
+def plot_heatmap(panels: list[tuple[str, list[dict], str]]) -> bytes:
+    """Heatmaps of normalised indices, one panel per ``(title, rows of one base scenario, kind)``: outputs
+    down, factors (or groups) across. Morris: mu* over the output's largest mu* (1: the factor that matters
+    most for that output); Sobol: the total index ST. A cell whose index is below the output's replication
+    noise (mu* < noise_mu_star; ST < noise_share) is marked with a dot: not distinguishable from zero."""
+    widths = [max(3.0, 0.55 * len({r["factor"] for r in rows}) + 2.4) for _, rows, _ in panels]
+    height = max(3.0, 0.42 * max(len({r["output"] for r in rows}) for _, rows, _ in panels) + 2.6)
+    fig = _figure(sum(widths) + 0.8, height)
+    axes = fig.subplots(1, len(panels), squeeze=False, width_ratios=widths)[0]
+    image = None
+    for ax, (title, rows, kind) in zip(axes, panels, strict=True):
+        outputs = list(dict.fromkeys(r["output"] for r in rows))
+        factors = list(dict.fromkeys(r["factor"] for r in rows))
+        grid = np.full((len(outputs), len(factors)), np.nan)
+        below = np.zeros(grid.shape, dtype=bool)
+        for r in rows:
+            i, j = outputs.index(r["output"]), factors.index(r["factor"])
+            if kind == "morris":
+                top = max(q["mu_star"] for q in rows if q["output"] == r["output"])
+                grid[i, j] = r["mu_star"] / top if top > 0 else 0.0
+                below[i, j] = r.get("noise_mu_star", math.nan) > r["mu_star"]
+            else:
+                grid[i, j] = r["ST"]
+                below[i, j] = r.get("noise_share", math.nan) > r["ST"]
+        image = ax.imshow(np.clip(grid, 0, 1), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        for (i, j), v in np.ndenumerate(grid):
+            if math.isfinite(v):
+                colour = "black" if v > 0.6 else "white"
+                ax.text(
+                    j,
+                    i,
+                    f"{v:.2f}" + (" \u00b7" if below[i, j] else ""),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color=colour,
+                )
+        ax.set_xticks(
+            range(len(factors)), [plot_label(f) for f in factors], rotation=45, ha="right", fontsize=8
+        )
+        ax.set_yticks(range(len(outputs)), [plot_label(o) for o in outputs], fontsize=8)
+        ax.set_title(plot_label(title), fontsize=10)
+    fig.colorbar(image, ax=list(axes), shrink=0.8, label="mu* / largest mu* (Morris); ST (Sobol)")
+    fig.suptitle("Sensitivity at the final month (\u00b7 below the replication noise)", fontsize=10)
+    return _png(fig)
+
+
 # ------------------------------------------------------------------------------------------- report
 
 
@@ -752,6 +856,9 @@ def prepare(store, experiment: Any) -> Prepared:
         name = f"indices_{safe_name(base)}.png"  # the hash in a changed name keeps two bases apart
         contents[name] = plot_indices(sens_rows, base, kind)
         images.append((f"{'Sobol' if kind == 'sobol' else 'Morris'} indices: {base}", name))
+        name = f"heatmap_{safe_name(base)}.png"  # a file of its own, for docs; the report has the bars
+        mine = [r for r in sens_rows if r["scenario"] == base]
+        contents[name] = plot_heatmap([(f"{'Sobol' if kind == 'sobol' else 'Morris'}: {base}", mine, kind)])
 
     page = _report_html(
         store, runs, cols, rows, sens_rows, kind, [(t, contents[n]) for t, n in images], notes
@@ -791,6 +898,7 @@ def _report_html(store, runs, cols, rows, sens_rows, kind, images, notes) -> str
             "first-order ones for every factor (and summing past 1) mean noise, not structure; more "
             "replications average it out.</p>"
         )
+        parts.append(f"<p>{e(NOISE_NOTE)}</p>")
         parts.append(_sens_table(sens_rows))
     parts.append("<h2>Plots</h2>")
     for title, png in images:

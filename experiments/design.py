@@ -96,9 +96,14 @@ TOP_LEVEL = (
     "record_every",
     "time_limit",
     "outputs",
+    "groups",
 )
 SAMPLER_KEYS = ("kind", "n", "levels", "second_order")
 RANGE_KEYS = ("low", "high")
+FACTOR_KEYS = (*RANGE_KEYS, "group")
+# ``"*" = {}`` in [factors]: every numeric parameter of the schema (``"context.*" = {}``: of one section),
+# except the run's own settings and whatever [set] fixes or [factors] names explicitly
+ALL = "*"
 # seeds and run length are the experiment's own business, never a factor
 RESERVED = {"run.seed": "root_seed", "run.steps": "steps"}
 DEFAULT_OUTPUTS = (CONSENSUS[0], *MARKERS)
@@ -135,6 +140,7 @@ class Factor:
     values: tuple[Any, ...] | None = None
     low: float | None = None
     high: float | None = None
+    group: str | None = None  # SALib group: a grouped Morris or Sobol study gives one index per group
 
     @property
     def is_range(self) -> bool:
@@ -164,14 +170,20 @@ class Factor:
 
     def to_json(self) -> dict:
         if self.is_range:
-            return {"key": self.key, "low": self.low, "high": self.high}
-        return {"key": self.key, "values": [list(v) if isinstance(v, tuple) else v for v in self.values]}
+            data = {"key": self.key, "low": self.low, "high": self.high}
+        else:
+            data = {"key": self.key, "values": [list(v) if isinstance(v, tuple) else v for v in self.values]}
+        if self.group is not None:  # only when grouped, so that ungrouped studies keep their fingerprints
+            data["group"] = self.group
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> Factor:
+        group = data.get("group")
+        group = group if isinstance(group, str) else None
         if "values" in data:
-            return cls(data["key"], values=tuple(_freeze(v) for v in data["values"]))
-        return cls(data["key"], low=data["low"], high=data["high"])
+            return cls(data["key"], values=tuple(_freeze(v) for v in data["values"]), group=group)
+        return cls(data["key"], low=data["low"], high=data["high"], group=group)
 
 
 @dataclass(frozen=True)
@@ -196,12 +208,23 @@ class Sampler:
 
 
 def problem(factors: tuple[Factor, ...]) -> dict:
-    """The SALib problem for ``factors``."""
-    return {
+    """The SALib problem for ``factors``; with ``groups`` when any factor has a group (a factor without
+    one is then a group of its own, named by its key)."""
+    spec = {
         "num_vars": len(factors),
         "names": [f.key for f in factors],
         "bounds": [f.bounds() for f in factors],
     }
+    if any(f.group is not None for f in factors):
+        spec["groups"] = [f.group if f.group is not None else f.key for f in factors]
+    return spec
+
+
+def group_names(factors: tuple[Factor, ...]) -> list[str]:
+    """The names the indices are reported under: the groups in order of first appearance (as SALib
+    orders them), or the factors' keys when there are no groups."""
+    spec = problem(factors)
+    return list(dict.fromkeys(spec.get("groups", spec["names"])))
 
 
 def sample_matrix(factors: tuple[Factor, ...], sampler: Sampler, root_seed: int) -> np.ndarray:
@@ -298,7 +321,7 @@ class Experiment:
 
         For a grid of integer ranges it is an upper bound (rounding may merge two levels).
         """
-        d = len(self.factors)
+        d = len(group_names(self.factors))  # Morris and Sobol move one group at a time
         match self.sampler.kind:
             case "grid":
                 levels = self.sampler.levels or 3
@@ -451,7 +474,9 @@ def load_experiment(path: str | Path, city: str | Path | None = None) -> Experim
     fixed = {**overrides, "run.steps": steps} if steps is not None else overrides
     bases = _bases(data.get("scenarios"), Path(path).parent, fixed, problems, context)
     sampler = _sampler(data.get("sampler", "grid"), problems)
-    factors = _factors(data.get("factors", {}), bases, problems)
+    factors = _factors(data.get("factors", {}), bases, problems, overrides)
+    if factors is not None and "groups" in data:
+        factors = _grouped(data["groups"], factors, problems)
     if sampler is not None and factors is not None:
         _check_sampler_fits(sampler, factors, problems)
     if factors is not None:
@@ -687,19 +712,68 @@ def _factor_entries(table: dict, prefix: str = "") -> dict[str, Any]:
     out = {}
     for k, v in table.items():
         key = f"{prefix}{k}"
-        if isinstance(v, dict) and v and not any(r in v for r in RANGE_KEYS):
+        if isinstance(v, dict) and v and not any(r in v for r in FACTOR_KEYS):
             out.update(_factor_entries(v, key + "."))
         else:
             out[key] = v
     return out
 
 
-def _factors(table: Any, bases: list[Base], problems: list) -> list[Factor] | None:
+def every_numeric(section: str | None = None) -> list[str]:
+    """What ``"*" = {}`` (``"SECTION.*" = {}``) in [factors] stands for: every numeric parameter of the
+    schema (of one section), in schema order, less the run's own settings (seed and length)."""
+    return [
+        k
+        for k, p in PARAMETERS.items()
+        if p.numeric
+        and k not in RESERVED
+        and not k.startswith("run.")
+        and (section is None or k.split(".")[0] == section)
+    ]
+
+
+def _expand(entries: dict[str, Any], overrides: dict, problems: list) -> dict[str, Any]:
+    """``"*"`` and ``"SECTION.*"`` entries replaced by every numeric parameter they stand for, each over its
+    schema range; a parameter fixed in [set] or named on its own in [factors] keeps that. With a star, the
+    factors come in schema order."""
+    stars = [k for k in entries if k == ALL or k.endswith("." + ALL)]
+    if not stars:
+        return entries
+    out: dict[str, Any] = {}
+    for star in stars:
+        where = f"factors.{star}"
+        section = None if star == ALL else star[: -len(ALL) - 1]
+        if entries[star] != {}:
+            problems.append(
+                Problem(
+                    where,
+                    "stands for whole schema ranges; narrow one parameter on its own",
+                    entries[star],
+                    "{}",
+                )
+            )
+        if section is not None and section not in {k.split(".")[0] for k in PARAMETERS}:
+            problems.append(Problem(where, "unknown section", section, "a section of `coprod params`"))
+            continue
+        for key in every_numeric(section):
+            if key not in overrides and key not in entries:
+                out[key] = {}
+    out.update({k: v for k, v in entries.items() if k not in stars})
+    order = {k: i for i, k in enumerate(PARAMETERS)}
+    return dict(sorted(out.items(), key=lambda kv: order.get(kv[0], len(order))))
+
+
+def _factors(
+    table: Any, bases: list[Base], problems: list, overrides: dict | None = None
+) -> list[Factor] | None:
     if not isinstance(table, dict):
         problems.append(Problem("factors", "must be a table of factors", table, "a [factors] table"))
         return None
     factors, before = [], len(problems)
-    for key, entry in _factor_entries(table).items():
+    entries = _expand(_factor_entries(table), overrides or {}, problems)
+    if len(problems) > before:
+        return None
+    for key, entry in entries.items():
         where = f"factors.{key}"
         if key not in PARAMETERS:
             p = _unknown(key, PARAMETERS, "parameter")
@@ -753,9 +827,13 @@ def _listed(key: str, values: list, bases: list[Base], problems: list) -> Factor
 def _ranged(key: str, entry: dict, spec, problems: list) -> Factor | None:
     where = f"factors.{key}"
     for k in entry:
-        if k not in RANGE_KEYS:
-            problems.append(Problem(f"{where}.{k}", "unknown range setting", None, "low, high"))
+        if k not in FACTOR_KEYS:
+            problems.append(Problem(f"{where}.{k}", "unknown range setting", None, "low, high, group"))
             return None
+    group = entry.get("group")
+    if group is not None and not (isinstance(group, str) and re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", group)):
+        problems.append(Problem(f"{where}.group", "must be a plain name", group, "[A-Za-z0-9_.:-], 1 to 64"))
+        return None
     if not spec.numeric:
         problems.append(
             Problem(
@@ -783,7 +861,30 @@ def _ranged(key: str, entry: dict, spec, problems: list) -> Factor | None:
     if not ok:
         return None
     cast = int if spec.type == "int" else float
-    return Factor(key, low=cast(low), high=cast(high))
+    return Factor(key, low=cast(low), high=cast(high), group=group)
+
+
+def _grouped(value: Any, factors: list[Factor], problems: list) -> list[Factor] | None:
+    """``groups = "section"`` (each factor in its schema section) or a table {factor key: group name}: the
+    group of every factor that names none itself."""
+    if value == "section":
+        named = {f.key: f.key.split(".")[0] for f in factors}
+    elif isinstance(value, dict):
+        named = {}
+        keys = {f.key for f in factors}
+        for key, group in _flatten(value).items():
+            if key not in keys:
+                problems.append(Problem(f"groups.{key}", "not a factor of this experiment"))
+            elif not (isinstance(group, str) and re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", group)):
+                problems.append(Problem(f"groups.{key}", "must be a plain name", group, "[A-Za-z0-9_.:-]"))
+            else:
+                named[key] = group
+    else:
+        problems.append(
+            Problem("groups", 'must be "section" or a table of factor = group', value, '"section" or a table')
+        )
+        return None
+    return [Factor(f.key, f.values, f.low, f.high, f.group or named.get(f.key)) for f in factors]
 
 
 def _check_sampler_fits(sampler: Sampler, factors: list[Factor], problems: list) -> None:
