@@ -241,7 +241,11 @@ class Context(_Section):
         meaning="share of drawn capacity marginalised residents lose, per unit of inequality",
     )
     need_floor: float = param(
-        0.1, 0.0, 0.9, units="0-1", meaning="need of a district with no marginalised residents"
+        0.1,
+        0.01,  # above 0: at 0 a city without marginalised residents would need nothing (need shares are x/0)
+        0.9,
+        units="0-1",
+        meaning="need of a district with no marginalised residents",
     )
 
 

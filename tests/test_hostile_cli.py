@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
+import math
 import multiprocessing
 import os
 import shutil
@@ -367,3 +369,16 @@ def test_analyze_of_single_runs_says_what_the_file_holds(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1
     assert err.startswith(f"{db}: holds 1 single run recorded by `coprod run --db` and no experiment")
     assert f"coprod rerun --db {db} RUN_KEY" in err
+
+
+def test_a_city_where_no_district_needs_anything_cannot_be_asked_for(capsys):
+    """It divided by zero in need_orientation (found by the sensitivity study): a traceback for input."""
+    none = ["--set", "population.marginalised_share=0"]
+    code, _, err = cli(capsys, "run", SCENARIO, "--steps", "2", "--set", "context.need_floor=0", *none)
+    assert code == 2 and err == (
+        "command line: context.need_floor: out of bounds (got 0, allowed a number from 0.01 to 0.9)\n"
+    )
+    code, out, _ = cli(
+        capsys, "run", SCENARIO, "--steps", "2", "--json", "--set", "context.need_floor=0.01", *none
+    )
+    assert code == 0 and all(math.isfinite(v) for v in json.loads(out)["outputs"].values())
