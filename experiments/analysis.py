@@ -443,8 +443,16 @@ def morris_indices(problem: dict, x: np.ndarray, y: np.ndarray, *, levels: int =
 def sample_means(runs: Runs, scenario: str, output: str, n_samples: int) -> np.ndarray | None:
     """The final value of ``output`` per sample index of one base scenario, replications averaged;
     None unless every sample has at least one done run (the estimators need the whole design)."""
-    sums, counts = np.zeros(n_samples), np.zeros(n_samples)
+    by_point = _finals_by_point(runs, scenario, output, n_samples)
+    if len(by_point) < n_samples:
+        return None
+    return np.array([np.mean(by_point[i]) for i in range(n_samples)])
+
+
+def _finals_by_point(runs: Runs, scenario: str, output: str, n_samples: int) -> dict[int, list[float]]:
+    """The final values of ``output`` of one base scenario's done runs, by sample index."""
     final = runs.final(output)
+    by_point: dict[int, list[float]] = {}
     for i, run in enumerate(runs.info):
         sample = run["sample"]
         if (
@@ -453,11 +461,8 @@ def sample_means(runs: Runs, scenario: str, output: str, n_samples: int) -> np.n
             and sample < n_samples
             and not math.isnan(final[i])
         ):
-            sums[sample] += final[i]
-            counts[sample] += 1
-    if (counts == 0).any():
-        return None
-    return sums / counts
+            by_point.setdefault(sample, []).append(float(final[i]))
+    return by_point
 
 
 def replication_noise(runs: Runs, scenario: str, output: str, n_samples: int, *, levels: int = 4) -> dict:
@@ -471,17 +476,7 @@ def replication_noise(runs: Runs, scenario: str, output: str, n_samples: int, *,
     variance of the point means), which a Sobol total index carries for every factor. NaN where fewer than
     two replications of a point are done.
     """
-    final = runs.final(output)
-    by_point: dict[int, list[float]] = {}
-    for i, run in enumerate(runs.info):
-        sample = run["sample"]
-        if (
-            run["scenario"] == scenario
-            and sample is not None
-            and sample < n_samples
-            and not math.isnan(final[i])
-        ):
-            by_point.setdefault(sample, []).append(float(final[i]))
+    by_point = _finals_by_point(runs, scenario, output, n_samples)
     se2 = [np.var(v, ddof=1) / len(v) for v in by_point.values() if len(v) >= 2]
     nan = {"noise_se": math.nan, "noise_mu_star": math.nan, "noise_share": math.nan}
     if not se2:

@@ -50,7 +50,7 @@ import functools
 import hashlib
 import json
 import math
-import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -62,6 +62,8 @@ from typing import Any
 import numpy as np
 import pyabc
 
+from experiments.design import PLAIN_NAME, _integer
+from experiments.runner import _cores
 from experiments.targets import Target, load_targets, observe_runs
 from model import (
     PARAMETERS,
@@ -164,7 +166,7 @@ def load_calibration(path: str | Path, targets_path: str | Path | None = None) -
             )
     name = data.get("name", Path(path).stem)
     problems.extend(text_problems("name", name))
-    if isinstance(name, str) and not name.replace("_", "a").replace("-", "a").replace(".", "a").isalnum():
+    if isinstance(name, str) and not re.fullmatch(PLAIN_NAME, name):
         problems.append(
             Problem("name", "must be a plain name (it names results/<name>/)", name, "[A-Za-z0-9_.-]")
         )
@@ -186,8 +188,9 @@ def load_calibration(path: str | Path, targets_path: str | Path | None = None) -
                     f"abc.{key}", "unknown setting" + (f"; did you mean abc.{guess[0]}?" if guess else "")
                 )
             )
+    named = {f"abc.{k}": v for k, v in abc.items()}  # problems name the key as the file spells it
     settings = {
-        k: _integer(abc, k, d, lo, hi, problems, f"abc.{k}") for k, (d, lo, hi) in ABC_SETTINGS.items()
+        k: _integer(named, f"abc.{k}", d, lo, hi, problems) for k, (d, lo, hi) in ABC_SETTINGS.items()
     }
 
     given = targets_path if targets_path is not None else data.get("targets")
@@ -244,19 +247,6 @@ def load_calibration(path: str | Path, targets_path: str | Path | None = None) -
         priors=priors,
         **settings,
     )
-
-
-def _integer(
-    data: dict, key: str, default: int, low: int, high: int, problems: list, shown: str | None = None
-) -> int:
-    value = data.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool):
-        problems.append(Problem(shown or key, "must be a whole number", value, f"{low} to {high:_}"))
-        return default
-    if not low <= value <= high:
-        problems.append(Problem(shown or key, "out of bounds", value, f"{low} to {high:_}"))
-        return default
-    return value
 
 
 def _fixed(values: Any, problems: list) -> dict[str, Any]:
@@ -671,7 +661,7 @@ def main_calibrate(args) -> int:
         raise ScenarioError(problems, "command line")
     calibration = load_calibration(args.calibration, args.targets)
     db = Path(args.db) if args.db else RESULTS_DIR / f"{calibration.name}.db"
-    workers = args.workers or max(1, len(os.sched_getaffinity(0)))
+    workers = args.workers or _cores()
     try:
         outcome = calibrate(calibration, db, workers=workers, scheduler=args.scheduler)
     except KeyboardInterrupt:

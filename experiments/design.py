@@ -83,6 +83,9 @@ from model import (
 )
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
+PLAIN_NAME = (
+    r"[A-Za-z0-9][A-Za-z0-9_.-]*"  # an experiment's (or calibration's) name: it names results/<name>/
+)
 TOP_LEVEL = (
     "name",
     "description",
@@ -439,7 +442,7 @@ def load_experiment(path: str | Path, city: str | Path | None = None) -> Experim
             problems.append(_unknown(key, TOP_LEVEL, "setting"))
 
     name = data.get("name", Path(path).stem)
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+    if not isinstance(name, str) or not re.fullmatch(PLAIN_NAME, name):
         problems.append(
             Problem("name", "must be a plain name (it names results/<name>/)", name, "[A-Za-z0-9_.-]")
         )

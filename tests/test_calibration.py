@@ -167,7 +167,7 @@ def test_a_killed_calibration_resumes_to_the_uninterrupted_posterior(tmp_path):
             ('held_out = ["costs"]', 'held_out = ["costs", "hearing", "power"]'),
             "held_out: holds out every target",
         ),
-        (("population_size = 8", "population_size = 0"), "abc.population_size: out of bounds (got 0"),
+        (("population_size = 8", "population_size = 0"), "abc.population_size: must be at least 4 (got 0"),
         (('targets = "targets.toml"', 'targets = "missing.toml"'), "missing.toml: file: no such file"),
     ],
     ids=[
