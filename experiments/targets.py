@@ -10,8 +10,11 @@ the value must lie in), ``design`` (the shipped design whose setting the study m
 the study measured (``population``, ``measure``). Optional, checked when given and required of a complete
 file (``load_targets(path, complete=True)``, which the shipped file passes): ``uncertainty_note`` (how the
 uncertainty was set), ``approximate``, ``note`` (starting ``Design: ``, why the design) and ``informs`` (the
-parameters the target constrains); ``url`` may say where the source was read. A file that breaks any of
-this is one line per problem, exit 2, as every input is.
+parameters the target constrains); ``url`` may say where the source was read. ``bound = "at least"`` or
+``"at most"`` makes a one-sided target: a published direction (a majority, a positive correlation) rather
+than a figure, where ``value`` is the bound and ``sd`` how soft it is; a simulated value on the allowed side
+is as good as any other (:meth:`Target.fit_statistic`). A file that breaks any of this is one line per
+problem, exit 2, as every input is.
 
 :func:`target_scenario` gives the scenario a target is simulated under by default; :func:`observe_runs`
 runs a scenario once and returns the observables the targets ask for, at their months.
@@ -37,7 +40,9 @@ LEVELS = ("individual", "meeting", "city")
 REQUIRED = ("id", "level", "observable", "design", "month", "value", "citation", "population", "measure")
 # what a published target documents besides (data/targets/README.md); required with complete=True
 DOCUMENTED = ("uncertainty_note", "approximate", "note", "informs")
-OPTIONAL = ("sd", "interval", "interval_level", "url", *DOCUMENTED)
+OPTIONAL = ("sd", "interval", "interval_level", "url", "bound", *DOCUMENTED)
+# a one-sided target: the model's value must be at least (or at most) the target's value
+BOUNDS = ("at least", "at most")
 TEXT = ("id", "citation", "population", "measure", "uncertainty_note", "note", "url")
 # levels an interval may be given at; read as a normal interval, which spans 2 z standard deviations
 INTERVAL_LEVELS = (0.9, 0.95)
@@ -66,9 +71,24 @@ class Target:
     approximate: bool = False
     informs: tuple[str, ...] = ()
     note: str = ""
+    bound: str = ""  # "" (two-sided: value is the figure), or one of BOUNDS (value is the bound)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def fit_statistic(self, simulated: float) -> float:
+        """What a calibration compares with ``value``: the simulated value itself, or for a one-sided
+        target the value clipped at the bound, so that the distance ``(statistic - value) / sd`` is zero on
+        the allowed side and grows only with the shortfall on the other."""
+        if self.bound == "at least":
+            return min(simulated, self.value)
+        if self.bound == "at most":
+            return max(simulated, self.value)
+        return simulated
+
+    def on_allowed_side(self, simulated: float) -> bool:
+        """A one-sided target's direction holds for ``simulated`` (a two-sided target has no side)."""
+        return self.fit_statistic(simulated) == self.value if self.bound else True
 
 
 def observables() -> tuple[str, ...]:
@@ -122,6 +142,7 @@ def load_targets(path: str | Path, *, complete: bool = False) -> list[Target]:
                     approximate=bool(row.get("approximate", False)),
                     informs=tuple(row.get("informs", ())),
                     note=row.get("note", ""),
+                    bound=row.get("bound", ""),
                 )
             )
     if problems:
@@ -176,6 +197,8 @@ def row_problems(row: Mapping[str, Any], where: str, *, complete: bool = False) 
         if not o.low <= value <= o.high:
             bad("value", f"outside {o.name}'s range", value, f"{o.low:g} to {o.high:g}")
     problems += _uncertainty_problems(row, where)
+    if "bound" in row and row["bound"] not in BOUNDS:
+        bad("bound", "unknown bound", row["bound"], " or ".join(f'"{b}"' for b in BOUNDS))
     if "approximate" in row and not isinstance(row["approximate"], bool):
         bad("approximate", "must be true or false", row["approximate"])
     note = row.get("note")
@@ -270,6 +293,7 @@ def observe_runs(scenario: Scenario, wanted: list[tuple[str, int]]) -> dict[tupl
 
 
 __all__ = [
+    "BOUNDS",
     "LEVELS",
     "Target",
     "interval_z",

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from coprod.cli import main
-from experiments.calibration import calibrate, load_calibration, simulate_targets
+from experiments.calibration import _Model, calibrate, load_calibration, simulate_targets
 from experiments.targets import load_targets
 from model import ScenarioError
 
@@ -64,11 +64,24 @@ sd = 0.05
 citation = "Synthetic targets for tests, 2026"
 population = "a simulated city"
 measure = "transaction costs at month 6"
+
+[[target]]
+id = "floor"
+level = "meeting"
+observable = "procedural_justice"
+design = "participatory_budgeting"
+month = 6
+value = 0.2
+bound = "at least"
+sd = 0.05
+citation = "Synthetic targets for tests, 2026"
+population = "a simulated city"
+measure = "procedural justice at month 6 is at least 0.2 (one-sided)"
 """
 CALIBRATION = """
 name = "tiny_calibration"
 targets = "targets.toml"
-held_out = ["costs"]
+held_out = ["costs", "floor"]
 root_seed = 5
 replications = 1
 [set]
@@ -105,6 +118,9 @@ def test_a_tiny_calibration_runs_end_to_end_and_stores_its_posterior(tmp_path, c
     out = capsys.readouterr().out
     assert "| `design.facilitation` | 0 to 1 |" in out and "| costs | individual |" in out
     assert "held out" in out and "| identified |" in out
+    # the one-sided target of another design is checked after the fit, against its side
+    assert "| floor | meeting | `procedural_justice` (participatory_budgeting, 6) | ≥ 0.2 ± 0.05 |" in out
+    assert "of draws) |" in out and "A one-sided target" in out
     rows = posterior(db)
     assert [r["parameter"] for r in rows] == ["design.facilitation", "design.official_stubbornness"]
     for r in rows:
@@ -162,9 +178,9 @@ def test_a_killed_calibration_resumes_to_the_uninterrupted_posterior(tmp_path):
             ('"design.facilitation" = [0.0, 1.0]', '"design.facilitation" = [0.0, 2.0]'),
             "priors.design.facilitation: outside the parameter's bounds",
         ),
-        (('held_out = ["costs"]', 'held_out = ["cost"]'), "held_out: no such target; did you mean costs?"),
+        (('held_out = ["costs", "floor"]', 'held_out = ["cost"]'), "held_out: no such target; did you mean"),
         (
-            ('held_out = ["costs"]', 'held_out = ["costs", "hearing", "power"]'),
+            ('held_out = ["costs", "floor"]', 'held_out = ["costs", "hearing", "power", "floor"]'),
             "held_out: holds out every target",
         ),
         (("population_size = 8", "population_size = 0"), "abc.population_size: must be at least 4 (got 0"),
@@ -187,6 +203,27 @@ def test_a_bad_calibration_file_is_one_line_and_writes_nothing(tmp_path, capsys,
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err, err
     assert not db.exists()
+
+
+def test_a_fitted_one_sided_target_scores_only_its_shortfall(tmp_path):
+    """What the sampler compares with a one-sided target is the simulated value clipped at the bound."""
+    write(tmp_path)
+    targets = tmp_path / "targets.toml"
+    floor = "[[target]]" + TARGETS.split("[[target]]")[-1]
+    ceiling = floor.replace('"floor"', '"ceiling"').replace('"at least"', '"at most"')
+    targets.write_text(targets.read_text() + ceiling.replace("value = 0.2", "value = 0.3"))
+    calibration = load_calibration(tmp_path / "calibration.toml")
+    one_sided = tuple(t for t in calibration.targets if t.bound)
+    assert [(t.id, t.bound) for t in one_sided] == [("floor", "at least"), ("ceiling", "at most")]
+    params = {"design.facilitation": 0.5, "design.official_stubbornness": 0.5}
+    np.random.seed(3)  # noqa: NPY002 (the sampler's stream, as in a task)
+    scored = _Model(calibration, one_sided)(params)
+    np.random.seed(3)  # noqa: NPY002
+    seed = int(np.random.randint(0, 2**63 - 1, dtype=np.int64))  # noqa: NPY002
+    raw = simulate_targets(params, seed, one_sided, calibration.fixed, calibration.replications)
+    assert raw["floor"] > 0.3 and raw["ceiling"] == raw["floor"]  # same observable, design and month
+    # above a floor: no distance (the bound itself); above a ceiling: the whole value
+    assert scored == {"floor": 0.2, "ceiling": raw["floor"]}
 
 
 def test_a_bad_target_row_is_named(tmp_path):

@@ -19,6 +19,7 @@ import pytest
 from scipy.stats import norm
 
 from experiments.targets import (
+    BOUNDS,
     DOCUMENTED,
     LEVELS,
     REQUIRED,
@@ -82,10 +83,14 @@ def refusal(path: Path, *, complete: bool = True) -> list[str]:
 # ------------------------------------------------------------------------------------ the target file
 
 
-def test_the_shipped_file_loads_complete_with_nine_rows_at_three_levels():
+def test_the_shipped_file_loads_complete_with_twelve_rows_at_three_levels():
     assert "Version" in TARGETS_FILE.read_text(encoding="utf-8").splitlines()[1]
     targets = load_targets(TARGETS_FILE, complete=True)
-    assert len(targets) == 9 and all(isinstance(t, Target) for t in targets)
+    assert len(targets) == 12 and all(isinstance(t, Target) for t in targets)
+    # nine published figures, three published directions, under three designs
+    assert [t.bound for t in targets].count("") == 9
+    assert {t.bound for t in targets} == {"", *BOUNDS}
+    assert {t.design for t in targets if t.bound} == {"participatory_budgeting", "top_down_consultation"}
     assert {t.level for t in targets} == set(LEVELS) and len(LEVELS) == 3
     assert [t.id for t in targets] == [row["id"] for row in ROWS]
     assert all(t.informs and t.note.startswith("Design: ") and t.sd > 0 for t in targets)
@@ -193,6 +198,10 @@ BAD_ROWS = {
         {"sd": -0.1},
         f"{ID}.sd: must be a positive number (got -0.1)",
     ),
+    "unknown bound": (
+        {"bound": "above"},
+        f'{ID}.bound: unknown bound (got \'above\', allowed "at least" or "at most")',
+    ),
     "approximate not a bool": (
         {"approximate": "yes"},
         f"{ID}.approximate: must be true or false (got 'yes')",
@@ -234,6 +243,20 @@ def test_load_targets_refuses_a_bad_row_with_its_line(tmp_path, change, line):
     path = write_targets(tmp_path / "targets.toml", changed(ROWS[0], change))
     assert refusal(path) == [line]
     assert row_problems(changed(ROWS[0], change), ID, complete=True)  # the same check, one row
+
+
+def test_a_one_sided_target_fits_any_value_on_its_side_and_counts_only_a_shortfall(tmp_path):
+    at_least = changed(ROWS[0], {"bound": "at least", "value": 0.5})
+    at_most = changed(ROWS[0], {"id": "ceiling", "bound": "at most", "value": 0.5})
+    low, high = load_targets(write_targets(tmp_path / "targets.toml", at_least, at_most), complete=True)
+    assert (low.bound, high.bound) == ("at least", "at most")
+    # on the allowed side the statistic is the bound itself (distance 0); beyond it, the value (shortfall)
+    assert [low.fit_statistic(v) for v in (0.9, 0.5, 0.2)] == [0.5, 0.5, 0.2]
+    assert [high.fit_statistic(v) for v in (0.9, 0.5, 0.2)] == [0.9, 0.5, 0.5]
+    assert [low.on_allowed_side(v) for v in (0.9, 0.5, 0.2, math.nan)] == [True, True, False, False]
+    assert [high.on_allowed_side(v) for v in (0.9, 0.5, 0.2, math.nan)] == [False, True, True, False]
+    (two_sided,) = load_targets(write_targets(tmp_path / "plain.toml", ROWS[0]))
+    assert two_sided.bound == "" and two_sided.fit_statistic(0.9) == 0.9 and two_sided.on_allowed_side(0.9)
 
 
 def test_the_documentation_is_required_only_of_a_complete_file(tmp_path):
