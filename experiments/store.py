@@ -11,6 +11,21 @@ Tables:
 - ``steps``: one row per run and recorded step, primary key ``(experiment, run_key, step)``, one column per
   output named as in DESIGN.md.
 
+Views, for Datasette and plain SQL (they hold nothing of their own; see :func:`flat_view_sql`):
+
+- ``runs_flat``: one row per run of every experiment, in plain columns: ``experiment``, ``run_key``,
+  ``scenario``, ``design`` and ``theory`` (``design.kind`` and ``theory.kind`` out of ``params``),
+  ``replication`` (the ``rep=`` of the key), ``seed``, ``status``, ``final_step`` and every output at
+  the last recorded step;
+- ``experiment_<name>``: the same for one recorded experiment, with each of its factors as a column
+  named by its dotted key (``"context.inequality"``), between ``status`` and ``final_step``.
+
+A view per experiment, because factors differ between experiments and a column that is empty for every
+other experiment's rows is noise; every other parameter is fixed by the run's base scenario (``scenario``).
+The views are made with the schema and brought up to date whenever a file is opened for writing (a view
+is replaced only when its SQL changed); a file opened read-only is never changed, so one written by an
+older version has no views until it is next written to.
+
 One writer: each run is written in one transaction (its steps and its run row together), so a run is
 either wholly there or not at all. WAL mode lets readers (Datasette, the dashboard) open it mid-sweep; a
 reader that holds a read transaction open keeps seeing the snapshot it started with.
@@ -34,19 +49,22 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import sqlite_utils
+from sqlite_utils.db import quote_identifier
 
-from model import OUTPUTS
+from model import OUTPUTS, PARAMETERS
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 5.0  # how long a write waits for another connection's lock (SQLite's busy timeout)
 MAX_PAGES_ENV = "COPROD_FAULT_MAX_PAGES"
+FLAT_VIEW = "runs_flat"  # every run in plain columns; one view per experiment adds its factors
+EXPERIMENT_VIEW = "experiment_"  # prefix of each experiment's view: experiment_<name>
 RUN_COLUMNS = (
     "experiment",
     "run_key",
@@ -266,6 +284,7 @@ class Store:
                 self._create_schema()
             # a write that changes nothing: a read-only file is found now, before any run is computed
             conn.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
+            self._make_views()
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -302,6 +321,26 @@ class Store:
         )
         db["runs"].create_index(["experiment", "status"])
 
+    def _make_views(self) -> None:
+        """Create ``runs_flat`` and each recorded experiment's view, or replace one whose SQL changed."""
+        self._make_view(FLAT_VIEW, flat_view_sql())
+        for row in self.db["experiments"].rows_where(select="name, definition"):
+            if isinstance(row["name"], str) and "\x00" not in row["name"]:  # SQL text cannot hold a NUL
+                self._make_experiment_view(row["name"], row["definition"])
+
+    def _make_experiment_view(self, name: str, definition: str) -> None:
+        try:
+            keys = [f.get("key") for f in json.loads(definition).get("factors", [])]
+        except (TypeError, ValueError, AttributeError):  # a stranger's definition: no factor columns
+            keys = []
+        # only keys the schema declares reach the SQL, whoever wrote the stored definition
+        factors = [k for k in keys if isinstance(k, str) and k in PARAMETERS]
+        self._make_view(f"{EXPERIMENT_VIEW}{name}", flat_view_sql(name, factors))
+
+    def _make_view(self, name: str, sql: str) -> None:
+        if name not in self.db.table_names():  # a stranger's table of that name is left alone
+            self.db.create_view(name, sql, replace=True)
+
     # ------------------------------------------------------------------------------------ writing
 
     @contextmanager
@@ -330,16 +369,18 @@ class Store:
     def record_experiment(self, name: str, definition: dict, root_seed: int, code_version: str) -> None:
         if self._has("experiments", name):
             return
+        text = json.dumps(definition, sort_keys=True)
         with self._writing(f"experiment {name!r}"):
             self.db["experiments"].insert(
                 {
                     "name": name,
-                    "definition": json.dumps(definition, sort_keys=True),
+                    "definition": text,
                     "root_seed": root_seed,
                     "code_version": code_version,
                     "created": _now(),
                 }
             )
+            self._make_experiment_view(name, text)
 
     def record_run(
         self,
@@ -448,6 +489,45 @@ class Store:
             return True
         except sqlite_utils.db.NotFoundError:
             return False
+
+
+def flat_view_sql(experiment: str | None = None, factors: Sequence[str] = ()) -> str:
+    """The ``SELECT`` behind ``runs_flat`` (all experiments) or behind one experiment's view, with a
+    column per factor in ``factors`` (dotted keys the scenario schema declares)."""
+    param = "json_extract(r.params, '$.\"{}\"')".format
+    columns = [
+        "r.experiment",
+        "r.run_key",
+        "r.scenario",
+        f"{param('design.kind')} AS design",
+        f"{param('theory.kind')} AS theory",
+        f"{_REPLICATION} AS replication",
+        "r.seed",
+        "r.status",
+        *(f"{param(key)} AS {quote_identifier(key)}" for key in factors),
+        "s.step AS final_step",
+        *(f"s.{quote_identifier(name)}" for name in OUTPUTS),
+    ]
+    where = "" if experiment is None else f"\nWHERE r.experiment = {_literal(experiment)}"
+    return (
+        "SELECT\n  " + ",\n  ".join(columns) + "\nFROM runs AS r\n"
+        "LEFT JOIN steps AS s ON s.experiment = r.experiment AND s.run_key = r.run_key AND s.step = (\n"
+        "  SELECT max(step) FROM steps WHERE experiment = r.experiment AND run_key = r.run_key)"
+        f"{where}\nORDER BY r.experiment, r.run_key"
+    )
+
+
+# the r of a run key's last part, ``.../rep=<r>`` (a sweep's runs; NULL for `coprod run --db`'s)
+_DIGITS = "'0123456789'"
+_REPLICATION = (
+    f"CASE WHEN rtrim(r.run_key, {_DIGITS}) LIKE '%/rep=' AND r.run_key <> rtrim(r.run_key, {_DIGITS}) "
+    f"THEN CAST(substr(r.run_key, length(rtrim(r.run_key, {_DIGITS})) + 1) AS INTEGER) END"
+)
+
+
+def _literal(text: str) -> str:
+    """``text`` as an SQL string literal (a view's SQL cannot take parameters)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _check_regular(path: Path) -> int:
