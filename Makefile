@@ -31,7 +31,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 # The main job: the five designs by the four theories of change, replicated, then the analysis.
-run: $(STAMP)
+run:
+	@echo "make run: the first time, setting up .venv takes a few minutes (quietly); then 200 runs (a few minutes on 2 cores, with progress lines) and the report"
+	@$(MAKE) --no-print-directory setup
 	$(VENV)/bin/coprod sweep experiments/compare_designs.toml --db results/compare_designs.db --set-aside-stale
 	$(VENV)/bin/coprod analyze --db results/compare_designs.db --experiment compare_designs \
 		--out results/compare_designs

@@ -148,6 +148,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--db", metavar="PATH", help="append the run to a results database")
     p.add_argument("--allow-large", action="store_true", help=ALLOW_LARGE)
+    p.add_argument(
+        "--story",
+        action="store_true",
+        help="also tell the run's story: what happened, month by month, and how views moved by group",
+    )
+    p.add_argument("--story-out", metavar="FILE", help="write the story's events and view quantiles as JSON")
     p.set_defaults(handler=_run)
 
     p = sub.add_parser("sweep", help="run an experiment file into a results database")
@@ -308,7 +314,13 @@ def _run(args) -> int:
         store = Store(args.db)
     seed, steps = scenario.run.seed, scenario.run.steps
     started, clock = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter()
-    rows = simulate(scenario)
+    story = None
+    if args.story or args.story_out:
+        from coprod.story import tell
+
+        rows, story = tell(scenario)
+    else:
+        rows = simulate(scenario)
     seconds = time.perf_counter() - clock
     if store is not None:
         from experiments.store import scenario_hash
@@ -332,7 +344,9 @@ def _run(args) -> int:
         head = {"scenario": scenario.name, "seed": seed, "steps": steps}
         if city is not None:
             head["city"] = city.to_json()
-        print(json.dumps({**head, "outputs": final}))
+        told = {"story": story.to_json()} if args.story else {}
+        print(json.dumps({**head, "outputs": final, **told}))
+        _write_story(story, args.story_out)
         return 0
     first = rows[1] if len(rows) > 1 else rows[0]
     where = f" in {city.name} (city context {city.path})" if city is not None else ""
@@ -345,7 +359,18 @@ def _run(args) -> int:
         print(f"{k:<26}{rows[0][k]:>10.3f}{first[k]:>10.3f}{final[k]:>12.3f}")
     if store is not None:
         print(f"recorded in {args.db}")
+    if args.story:
+        print()
+        print("\n".join(story.log()))
+        print()
+        print("\n".join(story.opinion_lines()))
+    _write_story(story, args.story_out)
     return 0
+
+
+def _write_story(story, path: str | None) -> None:
+    if path:
+        story.write(path)
 
 
 def _sweep(args) -> int:

@@ -5,12 +5,20 @@
 
 - ``summary.csv`` and ``summary.md``: per design and theory of change (and per value of any other listed
   factor), the mean and the t-based 95% confidence interval over replications, at the final step, of every
-  progress marker, ``consensus_bias`` and the three qualities of just coproduction;
-- for Sobol and Morris experiments, ``sensitivity.csv`` and ``sensitivity.md``: SALib's first-order and
-  total indices with their confidence intervals (S1, ST), or Morris's mu* (with its interval) and sigma,
-  per base scenario, for each of the experiment's ``outputs`` at the final step (replications averaged);
-- PNG plots: the markers over time with a 95% band per design, the consensus bias and the qualities over
-  time, a radar of the final markers per design, and bar charts of the sensitivity indices;
+  output in :data:`model.OUTPUTS`;
+- for a grid (or Latin hypercube) experiment, the question "which design, under which theory of change,
+  does best?" answered: a ranked forest plot per output that has a better direction
+  (``forest_OUTPUT.png``, the best cell marked where its interval clears the next best's), the outputs
+  over time with one panel per theory and a line and band per design (``over_time_GROUP.png``), a radar
+  of the final markers per theory (``radar_markers.png``), and on the terminal a short ranked summary of
+  the key outputs in 100 columns (:mod:`experiments.report_page`, :mod:`experiments.report_ranking`,
+  :mod:`experiments.report_figures`; names and directions from :mod:`experiments.report_labels`);
+- for Sobol and Morris experiments, as before: ``sensitivity.csv`` and ``sensitivity.md``, SALib's
+  first-order and total indices with their confidence intervals (S1, ST), or Morris's mu* (with its
+  interval) and sigma, per base scenario, for each of the experiment's ``outputs`` at the final step
+  (replications averaged); PNG plots of the markers over time with a 95% band per design, the consensus
+  bias and the qualities over time, a radar of the final markers per design, and bar charts of the
+  indices; the headline outputs' table on the terminal;
 - ``report.html``: one self-contained page (images inlined) with the tables, the plots and the experiment's
   definition.
 
@@ -592,13 +600,14 @@ def _figure(width: float, height: float):
     return fig
 
 
-def _png(fig) -> bytes:
-    """The figure as PNG bytes (written to a file later, inside the output folder only)."""
+def _png(fig, dpi: float | None = None) -> bytes:
+    """The figure as PNG bytes (written to a file later, inside the output folder only), at ``dpi``
+    (default: the figure's own)."""
     buf = io.BytesIO()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         # a stranger's name in a script the font lacks: the glyph is left out, not warned about
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
-        fig.savefig(buf, format="png")
+        fig.savefig(buf, format="png", dpi=dpi or "figure")
     return buf.getvalue()
 
 
@@ -782,13 +791,15 @@ class Analysis:
 
 @dataclass
 class Prepared:
-    """Everything analyze writes for one experiment, in memory: ``contents`` maps file name to bytes."""
+    """Everything analyze writes for one experiment, in memory: ``contents`` maps file name to bytes;
+    ``terminal`` is what the command line prints for it (a ranked summary for a grid experiment)."""
 
     experiment: str
     contents: dict[str, bytes]
     summary_md: str
     sensitivity_md: str
     notes: list[str]
+    terminal: str = ""
 
 
 def analyze(store, experiment: Any, out: Path, root: Path | None = None) -> Analysis:
@@ -812,12 +823,15 @@ def prepare(store, experiment: Any) -> Prepared:
     if done < planned:
         notes.append(f"{done} of {planned} planned runs are done; the numbers use those only")
 
-    cols, rows = summary(runs)
-    summary_md = summary_markdown(cols, rows)
+    kind = runs.definition.get("sampler", {}).get("kind", "grid")
+    cols, rows = summary(runs, OUTPUTS)
+    summary_md = summary_markdown(cols, rows, OUTPUTS)
     contents["summary.csv"] = csv_text(rows).encode()
     contents["summary.md"] = summary_md.encode()
+    if kind not in ("sobol", "morris"):  # a study of designs and theories: rank them
+        return _prepare_ranked(store, runs, cols, rows, contents, summary_md, notes)
+    summary_md = summary_markdown(cols, rows)  # printed: the headline outputs, as before
 
-    kind = runs.definition.get("sampler", {}).get("kind", "grid")
     sens_rows, sens_notes = sensitivity(runs)
     notes += sens_notes
     sensitivity_md = sensitivity_markdown(sens_rows)
@@ -862,7 +876,25 @@ def prepare(store, experiment: Any) -> Prepared:
     return Prepared(runs.experiment, contents, summary_md, sensitivity_md, notes)
 
 
-def _report_html(store, runs, cols, rows, sens_rows, kind, images, notes) -> str:
+def _prepare_ranked(store, runs, cols, rows, contents, summary_md, notes) -> Prepared:
+    """A grid (or Latin hypercube) experiment: the ranked report (:mod:`experiments.report_page`) and the
+    short ranked summary for the terminal (:mod:`experiments.report_ranking`)."""
+    from experiments import report_page
+    from experiments.report_ranking import terminal_summary
+
+    ranks = report_page.rankings(cols, rows)
+    pngs = report_page.figures(runs, ranks)
+    contents.update(pngs)
+    answer = report_page.sections(runs, cols, rows, ranks, pngs) + report_page.glossary()
+    contents["report.html"] = _report_html(store, runs, cols, rows, [], "grid", [], notes, answer).encode()
+    month = int(runs.steps[-1]) if len(runs.steps) else "?"
+    terminal = terminal_summary(runs.experiment, cols, rows, month) if rows else ""
+    return Prepared(runs.experiment, contents, summary_md, "", notes, terminal)
+
+
+def _report_html(store, runs, cols, rows, sens_rows, kind, images, notes, answer: str = "") -> str:
+    """The page: the run's provenance and notes, then ``answer`` (the ranked report of a grid experiment)
+    or the summary table, indices and plots, then the experiment's definition."""
     e = html.escape
     d = runs.definition
     counts = ", ".join(f"{v} {k}" for k, v in sorted(runs.counts.items())) or "no runs"
@@ -882,6 +914,9 @@ def _report_html(store, runs, cols, rows, sens_rows, kind, images, notes) -> str
         f"{e(text(d.get('record_every', 1)))}.</p>",
     ]
     parts += [f"<p class='note'>{e(n)}</p>" for n in notes]
+    if answer:
+        parts.append(answer)
+        return _definition_html(parts, d)
     parts.append("<h2>Summary at the final step</h2>")
     parts.append("<p>Mean and 95% confidence interval (Student's t over replications) per group.</p>")
     parts.append(_summary_table(cols, rows))
@@ -902,7 +937,13 @@ def _report_html(store, runs, cols, rows, sens_rows, kind, images, notes) -> str
     parts.append("<h2>What the outputs mean</h2><dl>")
     for name in SUMMARY_OUTPUTS:
         parts.append(f"<dt>{e(name)}</dt><dd>{e(DESCRIPTIONS.get(name, ''))}</dd>")
-    parts.append("</dl><h2>Experiment definition</h2>")
+    parts.append("</dl>")
+    return _definition_html(parts, d)
+
+
+def _definition_html(parts: list[str], d: dict) -> str:
+    e = html.escape
+    parts.append("<h2>Experiment definition</h2>")
     listed = {k: v for k, v in d.items() if k != "scenarios"}
     listed["scenarios"] = [{"name": s["name"], "path": s.get("path")} for s in d.get("scenarios", [])]
     parts.append(f"<pre>{e(json.dumps(listed, indent=2, sort_keys=True), quote=False)}</pre>")
@@ -998,8 +1039,12 @@ def _analyze_all(store, args) -> int:
     for name, out, prepared in plans:
         files = write_files(out, prepared.contents, root)
         result = Analysis(name, out, prepared.summary_md, prepared.sensitivity_md, files, prepared.notes)
-        print(f"\n{plain(name)}: final-step summary (mean ± 95% CI half-width over replications)\n")
-        print(result.summary_md)
+        if prepared.terminal:
+            print(f"\n{prepared.terminal}")
+            print(f"every output and cell: {result.out / 'summary.md'}")
+        else:
+            print(f"\n{plain(name)}: final-step summary (mean ± 95% CI half-width over replications)\n")
+            print(result.summary_md)
         if result.sensitivity_md:
             print(f"{plain(name)}: sensitivity indices\n")
             print(result.sensitivity_md)

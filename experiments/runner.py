@@ -390,7 +390,9 @@ def sweep(
     progress: bool | None = None,
     out=None,
 ) -> SweepReport:
-    """Run what ``experiment`` still needs into ``store``; see the module docstring."""
+    """Run what ``experiment`` still needs into ``store``; see the module docstring. ``progress``: a tqdm
+    bar on stderr (True), nothing (False), or by default the bar where stderr is a terminal and otherwise
+    a line on ``out`` every 5% with the time elapsed and left (:mod:`experiments.report_progress`)."""
     out = out or sys.stdout
     clock = time.perf_counter()
     runs = experiment.runs
@@ -450,6 +452,10 @@ def sweep(
             bar = stack.enter_context(
                 tqdm(total=len(tasks), unit="run", desc=experiment.name, disable=not show, file=sys.stderr)
             )
+            if not show and progress is None:  # no terminal to draw a bar on: a line every few percent
+                from experiments.report_progress import ProgressLines
+
+                bar = ProgressLines(experiment.name, len(tasks), out)
             record = _recorder(store, experiment.name, runs, bar)
             if pool is not None:
                 _drive_local(pool, tasks, limit, record)

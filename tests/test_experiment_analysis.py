@@ -4,8 +4,10 @@ the report written from a real (tiny) sweep."""
 from __future__ import annotations
 
 import csv
+import html
 import json
 import math
+import re
 import sqlite3
 from pathlib import Path
 
@@ -14,9 +16,10 @@ import pytest
 from scipy import stats
 
 from coprod.cli import main
-from experiments.analysis import Runs, mean_ci, run_info, sensitivity
+from experiments.analysis import Runs, load_runs, mean_ci, run_info, sensitivity
 from experiments.design import load_experiment
-from model import MARKERS, OUTPUTS, QUALITIES
+from experiments.report_labels import KEY_OUTPUTS, direction, label, ranked
+from model import CONSENSUS, MARKERS, OUTPUTS, QUALITIES, RISKS
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "experiments_fixtures"
@@ -108,21 +111,24 @@ def test_analyze_writes_tables_plots_and_a_self_contained_report(tiny_db, tmp_pa
     out = tmp_path / "report"
     assert main(["analyze", "--db", str(tiny_db), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "| design | theory | n | radical_change |" in printed
+    assert "Consensus bias (lower is better)" in printed and "  1. Citizens' assembly / " in printed
     assert f"report: {out / 'report.html'}" in printed
     assert f"database: {tiny_db}" in printed
+    assert "| design | theory | n | radical_change |" in (out / "summary.md").read_text()
     for name in (
         "summary.csv",
         "summary.md",
         "report.html",
-        "markers_over_time.png",
+        "over_time_markers.png",
         "radar_markers.png",
-        "consensus_and_qualities_over_time.png",
+        "forest_consensus_bias.png",
     ):
         assert (out / name).stat().st_size > 0, name
-    assert (out / "markers_over_time.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "over_time_markers.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (out / "report.html").read_text()
-    assert report.count("data:image/png;base64,") == 3
+    ranked = len(MARKERS) + len(CONSENSUS) + len(QUALITIES) + len(RISKS)
+    time_figures = 4 + 4  # the ranked families, and the theories' signatures in four groups
+    assert report.count("data:image/png;base64,") == ranked + time_figures + 1  # forests, time, radar
     assert "<h1>tiny</h1>" in report and '"root_seed": 11' in report
 
     with (out / "summary.csv").open() as f:
@@ -134,7 +140,7 @@ def test_analyze_writes_tables_plots_and_a_self_contained_report(tiny_db, tmp_pa
         ("citizens_assembly", "structural"),
     ]
     assert {r["n"] for r in rows} == {"3"}
-    for name in (*MARKERS, "consensus_bias", *QUALITIES):
+    for name in OUTPUTS:  # every stored output, not only the headline ones
         assert f"{name}_mean" in rows[0] and f"{name}_ci_low" in rows[0]
 
     # one cell, recomputed straight from the database
@@ -161,3 +167,61 @@ def test_analyze_a_missing_database_or_experiment_exits_2(tiny_db, tmp_path, cap
     assert not missing.exists()
     assert main(["analyze", "--db", str(tiny_db), "--experiment", "tiyn"]) == 2
     assert "no experiment 'tiyn'; did you mean tiny?" in capsys.readouterr().err
+
+
+def test_the_report_shows_every_output_with_which_way_is_better_and_a_forest_plot(tiny_db, tmp_path):
+    out = tmp_path / "report"
+    assert main(["analyze", "--db", str(tiny_db), "--out", str(out)]) == 0
+    report = (out / "report.html").read_text()
+    for name in OUTPUTS:  # all of them, the risks and the parts of consensus bias too, in readable words
+        assert f"<code>{name}</code>" in report, name
+        assert html.escape(label(name)) in report, name
+        if ranked(name):
+            assert f"<h3>{html.escape(label(name))}: {direction(name)}</h3>" in report, name
+            assert f"alt='{html.escape(label(name))}: ranked'" in report, name
+            assert (out / f"forest_{name}.png").read_bytes()[:4] == b"\x89PNG", name
+    assert report.count("higher is better</h3>") + report.count("lower is better</h3>") == 19
+    assert "Clearly best?" in report and "no single best" in report
+    assert "alt='Progress markers over time'" in report
+
+
+def test_the_time_plots_have_a_panel_per_theory_and_a_line_per_design(tiny_db, monkeypatch):
+    from experiments import report_figures
+    from experiments.store import Store
+
+    drawn = []
+    monkeypatch.setattr(report_figures, "_png", lambda fig, dpi=None: drawn.append(fig) or b"")
+    with Store.existing(tiny_db) as store:
+        runs = load_runs(store, "tiny")
+    report_figures.over_time_by_theory(runs, ("consensus_bias", "lock_in"), "title")
+    (fig,) = drawn
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 2 * 2  # two outputs by the tiny sweep's two theories
+    assert [ax.get_title() for ax in panels[:2]] == ["Incremental experiments", "Structural change"]
+    for ax in panels:  # a line and a band per design, in every panel
+        assert [line.get_label() for line in ax.get_lines()] == [
+            "Top-down consultation",
+            "Citizens' assembly",
+        ]
+        assert len(ax.collections) == 2
+    for ax, theory in zip(panels[:2], ("incremental", "structural"), strict=True):  # that theory's runs only
+        mine = [
+            i for i, r in enumerate(runs.info) if r["theory"] == theory and r["design"] == "citizens_assembly"
+        ]
+        assert ax.get_lines()[1].get_ydata()[-1] == pytest.approx(runs.final("consensus_bias")[mine].mean())
+
+
+def test_the_terminal_summary_ranks_the_key_outputs_in_100_columns(tiny_db, tmp_path, capsys):
+    assert main(["analyze", "--db", str(tiny_db), "--out", str(tmp_path / "report")]) == 0
+    printed = capsys.readouterr().out
+    lines = printed.split("every output and cell:")[0].splitlines()  # then the paths, as long as they are
+    assert max(len(line) for line in lines) <= 100, max(lines, key=len)
+    for name in KEY_OUTPUTS:
+        heading = next(
+            i for i, line in enumerate(lines) if line.startswith(f"{label(name)} ({direction(name)})")
+        )
+        ranks = lines[heading + 1 : heading + 4]
+        assert [r[:5] for r in ranks] == ["  1. ", "  2. ", "  3. "], ranks
+        assert all(re.search(r"\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\]", r) for r in ranks), ranks
+    assert len(lines) < 70  # short: the full table is in summary.md, whose path is printed
+    assert f"every output and cell: {tmp_path / 'report' / 'summary.md'}" in printed
