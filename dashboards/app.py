@@ -6,7 +6,10 @@ browser session gets its own models: they are made inside the components, never 
 
 from __future__ import annotations
 
+import warnings
+
 import solara
+import solara.server.settings
 
 from dashboards import guard
 from dashboards.browse import Browse
@@ -17,6 +20,20 @@ from dashboards.widgets import CSS
 # ``coprod dashboard`` put the websocket frame guard in place already; this covers ``solara run`` by hand
 # (Solara runs this file at start-up, before it accepts a connection).
 guard.install()
+
+# Solara's "This website runs on Solara" banner sits fixed over the bottom right corner of the page, where it
+# covered the network's legend on a 1280x720 projector; Solara's own theme setting turns it off.
+solara.server.settings.theme.show_banner = False
+# Solara warns on every page load over plain http from any host but "localhost" (127.0.0.1 included) that
+# it cannot set its session cookie with samesite=none, which only matters when the page is embedded in an
+# iframe on another site; it then uses samesite=lax, which is right for this page. Only that warning, from
+# that module, is silenced.
+warnings.filterwarnings(
+    "ignore",
+    message=r"Cookies with samesite=none require https",
+    category=UserWarning,
+    module=r"solara\.server\.starlette",
+)
 
 TITLE = "Just coproduction in the city: a workshop simulator"
 INTRO = (
@@ -32,10 +49,10 @@ INTRO = (
 def Page():
     solara.Title(TITLE)
     solara.Style(CSS)
-    with solara.Column(style={"padding": "12px 18px", "max-width": "1600px"}):
-        solara.Text(TITLE, style={"font-size": "1.5rem", "font-weight": "500"})
-        solara.Text(INTRO, style={"color": "#444", "max-width": "1100px"})
-        with solara.lab.Tabs(lazy=True):
+    with solara.Column(gap="4px", style={"padding": "8px 18px", "max-width": "1800px"}):
+        solara.Text(TITLE, classes=["page-title"])
+        solara.Text(INTRO, classes=["page-intro"])
+        with solara.Div(classes=["page-tabs"]), solara.lab.Tabs(lazy=True):
             with solara.lab.Tab("Explore one set-up", classes=["tab-explore"]):
                 Explore()
             with solara.lab.Tab("Compare two set-ups", classes=["tab-compare"]):

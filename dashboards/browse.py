@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import solara
 from dashboards import charts
 from dashboards.choices import label_of
 from dashboards.results import FOLDER_VARIABLE, ResultsError, ResultsFile, allowed_folder, databases, resolve
-from dashboards.widgets import Svg
+from dashboards.widgets import Prose, Svg
 from model import CONSENSUS, DESIGN_PRESETS, MARKERS, QUALITIES, RISKS, THEORY_PRESETS
 
 SHOWN_PARAMETERS = ("population.residents", "run.seed", "run.steps")
@@ -59,9 +60,12 @@ def Browse():
     chosen = solara.use_reactive("")
 
     with solara.Card("Stored results", margin=0, classes=["browse"]):
-        solara.Markdown(
-            f"Results files written by `coprod sweep` or `coprod run --db` are read, never changed, from "
-            f"`{folder}` (set `{FOLDER_VARIABLE}` before starting the dashboard to use another folder)."
+        Prose(
+            [
+                "Results files written by <code>coprod sweep</code> or <code>coprod run --db</code> are "
+                f"read, never changed, from <code>{escape(str(folder))}</code> (set "
+                f"<code>{FOLDER_VARIABLE}</code> before starting the dashboard to use another folder)."
+            ]
         )
         with solara.Row(style={"align-items": "center"}):
             if files:

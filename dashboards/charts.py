@@ -14,7 +14,17 @@ from html import escape
 import numpy as np
 
 from dashboards.runs import NetworkPicture
-from dashboards.words import KINDS, LABELS, MARGINALISED_COLOUR, SPOKES, explain
+from dashboards.words import (
+    CHANGE_WITHIN,
+    HIGHER_IS_BETTER,
+    KINDS,
+    LABELS,
+    MARGINALISED_COLOUR,
+    SPOKES,
+    explain,
+    good_news,
+    number,
+)
 from model import MARKERS
 
 SETUP_COLOURS = ("#1f77b4", "#d62728")  # set-up A, set-up B
@@ -64,8 +74,11 @@ def radar(traces: Sequence[Trace], *, with_start: bool) -> str:
             f'<polygon points="{_points(cx + radius * level * ux, cy + radius * level * uy)}" '
             f'fill="none" stroke="{GRID}"/>'
         )
-    body.append(f'<text x="{cx + 3:.1f}" y="{cy - radius / 2 - 2:.1f}" font-size="9" fill="#999">0.5</text>')
-    body.append(f'<text x="{cx + 3:.1f}" y="{cy - radius - 2:.1f}" font-size="9" fill="#999">1</text>')
+    for level in (0.5, 1.0):
+        body.append(
+            f'<text x="{cx + 3:.1f}" y="{cy - radius * level - 2:.1f}" font-size="9" fill="#999">'
+            f"{number(level)}</text>"
+        )
     for marker, x, y in zip(MARKERS, ux, uy, strict=True):
         body.append(
             f'<line x1="{cx}" y1="{cy}" x2="{cx + radius * x:.1f}" y2="{cy + radius * y:.1f}" '
@@ -120,7 +133,7 @@ def radar(traces: Sequence[Trace], *, with_start: bool) -> str:
 def marker_lines(traces: Sequence[Trace], horizon: int, names: Sequence[str] = MARKERS) -> str:
     """One small panel per output (the progress markers unless told), each set-up a line, months along
     the bottom."""
-    cols, panel_w, panel_h, pad_l, pad_t, gap = 4, 200, 92, 26, 20, 14
+    cols, panel_w, panel_h, pad_l, pad_t, gap = 4, 200, 92, 30, 20, 14
     rows = (len(names) + cols - 1) // cols
     legend_h = 18 * len(traces) + 4 if len(traces) > 1 else 0
     width = cols * (pad_l + panel_w + gap)
@@ -136,8 +149,9 @@ def marker_lines(traces: Sequence[Trace], horizon: int, names: Sequence[str] = M
             f'<rect x="{x0}" y="{y0}" width="{panel_w}" height="{panel_h}" fill="none" stroke="{GRID}"/>'
             f'<line x1="{x0}" y1="{y0 + panel_h / 2}" x2="{x0 + panel_w}" y2="{y0 + panel_h / 2}" '
             f'stroke="{GRID}" stroke-dasharray="2,3"/>'
-            f'<text x="{x0 - 4}" y="{y0 + 4}" font-size="9" fill="#999" text-anchor="end">1</text>'
-            f'<text x="{x0 - 4}" y="{y0 + panel_h}" font-size="9" fill="#999" text-anchor="end">0</text>'
+            f'<text x="{x0 - 4}" y="{y0 + 4}" font-size="9" fill="#999" text-anchor="end">{number(1)}</text>'
+            f'<text x="{x0 - 4}" y="{y0 + panel_h}" font-size="9" fill="#999" text-anchor="end">'
+            f"{number(0)}</text>"
             f'<text x="{x0}" y="{y0 + panel_h + 12}" font-size="9" fill="#999">0</text>'
             f'<text x="{x0 + panel_w}" y="{y0 + panel_h + 12}" font-size="9" fill="#999" '
             f'text-anchor="end">month {horizon}</text>'
@@ -196,6 +210,36 @@ def network(picture: NetworkPicture, ties: np.ndarray, taking_part: np.ndarray) 
     return _svg(size, size + legend_h, body, "Network of actors")
 
 
+def over_time(traces: Sequence[Trace], horizon: int, name: str) -> str:
+    """One output over the months, one line per set-up, wide enough to read from the back of a room."""
+    width, height, pad_l, pad_r, pad_t, pad_b = 440, 150, 34, 10, 8, 22
+    plot_w, plot_h = width - pad_l - pad_r, height - pad_t - pad_b
+    horizon = max(int(horizon), 1)
+    body = [f'<rect x="{pad_l}" y="{pad_t}" width="{plot_w}" height="{plot_h}" fill="none" stroke="{GRID}"/>']
+    for level in (0.0, 0.25, 0.5, 0.75, 1.0):
+        y = pad_t + plot_h * (1 - level)
+        body.append(
+            f'<line x1="{pad_l}" y1="{y:.1f}" x2="{pad_l + plot_w}" y2="{y:.1f}" stroke="{GRID}" '
+            f'stroke-dasharray="2,3"/>'
+            f'<text x="{pad_l - 4}" y="{y + 3:.1f}" font-size="9" fill="#999" text-anchor="end">'
+            f"{number(level)}</text>"
+        )
+    body.append(
+        f'<text x="{pad_l}" y="{height - 6}" font-size="9" fill="#999">month 0</text>'
+        f'<text x="{pad_l + plot_w}" y="{height - 6}" font-size="9" fill="#999" text-anchor="end">'
+        f"month {horizon}</text>"
+    )
+    for t in traces:
+        values = np.clip(np.asarray(t.series[name], dtype=float), 0, 1)
+        xs = pad_l + plot_w * np.minimum(t.months, horizon) / horizon
+        ys = pad_t + plot_h * (1 - values)
+        body.append(
+            f'<polyline class="line-{escape(name)}" points="{_points(xs, ys)}" fill="none" '
+            f'stroke="{t.colour}" stroke-width="2.2"><title>{escape(t.name)}</title></polyline>'
+        )
+    return _svg(width, height, body, f"{LABELS[name]} over time")
+
+
 def indicator_rows(
     outputs: Sequence[dict[str, float]], names: Sequence[str], starts: Sequence[dict[str, float]] = ()
 ) -> str:
@@ -211,15 +255,31 @@ def indicator_rows(
             f'<div class="indicator-row indicator-{name}"><div class="indicator-name">{escape(LABELS[name])}'
             f'<span class="tip mdi mdi-information-outline" data-tip="{escape(explain(name))}"></span></div>'
             f'<div class="indicator-bars">{bars}</div>'
-            f'<div class="indicator-value">{escape(_numbers(name, outputs, starts))}</div></div>'
+            f'<div class="indicator-value">{_numbers(name, outputs, starts)}</div></div>'
         )
     return "".join(rows)
 
 
+# How a change is drawn: its colour class and the words a hover (and a screen reader) gives.
+NEWS = {True: ("better", "better"), False: ("worse", "worse"), None: ("neutral", "no judgement")}
+
+
+def change_arrow(name: str, change: float) -> str:
+    """An arrow for a change since the start, green when it is good news for this output, red when bad,
+    grey when there is no change or the output does not judge (``words.HIGHER_IS_BETTER``)."""
+    arrow = "↑" if change >= CHANGE_WITHIN else ("↓" if change <= -CHANGE_WITHIN else "→")
+    news = good_news(name, change)
+    css, words = NEWS[news]
+    higher = HIGHER_IS_BETTER.get(name)
+    way = "" if higher is None else (" (higher is better)" if higher else " (lower is better)")
+    if news is None and arrow == "→":
+        words = "no change"
+    return f'<span class="change {css}" title="{escape(words + way)}">{arrow}</span>'
+
+
 def _numbers(name: str, outputs: Sequence[dict[str, float]], starts: Sequence[dict[str, float]]) -> str:
+    """The numbers after a bar, as HTML: now with a coloured arrow from the start, or A vs B."""
     if len(outputs) == 1 and starts:
         now, start = outputs[0][name], starts[0][name]
-        change = now - start
-        arrow = "↑" if change > 0.005 else ("↓" if change < -0.005 else "→")
-        return f"{now:.2f} ({arrow} from {start:.2f})"
-    return " vs ".join(f"{values[name]:.2f}" for values in outputs)
+        return f"{number(now)} ({change_arrow(name, now - start)} from {number(start)})"
+    return " vs ".join(number(values[name]) for values in outputs)

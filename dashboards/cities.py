@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
+from html import escape
 from types import MappingProxyType
 
 import solara
 from solara.alias import rv
 
 from dashboards.choices import Draft, label_of
+from dashboards.widgets import Prose
 from model import City, load_cities
 
 NONE = "none"
@@ -89,4 +91,4 @@ def CityPicker(city: str | None, on_city: Callable[[str], None]):
         style={"font-size": "0.85rem", "color": "#444"},
     )
     with solara.Details("Where these numbers come from"):
-        solara.Markdown("\n".join(f"- {line}" for line in sources(current)))
+        Prose([escape(line) for line in sources(current)], bullets=True)

@@ -1,17 +1,26 @@
-"""Compare two set-ups side by side: the same city and seed, two designs (or theories), stepped together."""
+"""Compare two set-ups: each with its own design, theory of change and design sliders, in the same city.
+
+The pair on screen plays side by side from one seed; "Run N seeds" runs both set-ups to the end on the same
+N seeds (derived from the typed seed, ``dashboards/seeds.py``) and gives a verdict with its uncertainty on
+every progress marker and on consensus bias (``dashboards/verdict.py``). As in Explore, a change of any
+control starts the pair again with it at once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from html import escape
+from types import MappingProxyType
 
 import solara
 
 from dashboards import charts
-from dashboards.choices import SEED_KEY, SLIDER_GROUPS, Checked, Draft, slider
-from dashboards.player import Clock, use_clock, use_player
+from dashboards.choices import SEED_KEY, SLIDER_GROUPS, Checked, Draft, parse_seed, slider
+from dashboards.explore import BiasChart
+from dashboards.player import Clock, use_clock, use_follow, use_player
 from dashboards.runs import Pair, Run
-from dashboards.verdict import Verdict, verdict
+from dashboards.seeds import COUNTS, DEFAULT_COUNT, Progress, run_both, seeds
+from dashboards.verdict import Difference, Verdict, differences, verdict
 from dashboards.widgets import (
     Controls,
     DesignPicker,
@@ -23,25 +32,45 @@ from dashboards.widgets import (
     TheoryMix,
     TheoryPicker,
 )
-from dashboards.words import DISSENSUS, LOWER_HEADING, SAME
+from dashboards.words import DISSENSUS, LOWER_HEADING, SAME, number
 
 SHARED = (*dict(SLIDER_GROUPS)["The city"], *dict(SLIDER_GROUPS)["The run"])
+OWN = tuple(key for _, keys in SLIDER_GROUPS for key in keys if key not in SHARED)  # each set-up's own
 NAMES = ("A", "B")
+DEFAULT_KINDS = (("top_down_consultation", "incremental"), ("action_research_cooperative", "incremental"))
+
+
+def _own(design: str, theory: str) -> Draft:
+    return Draft(design=design, theory=theory)
 
 
 @dataclass(frozen=True)
 class Sides:
-    """The two set-ups being compared, and the city (seed and city sliders) they share."""
+    """The two set-ups being compared: each one's design, theory and own sliders (``sides``), and the
+    city, seed and run length they share (``city``: its seed and values)."""
 
     city: Draft = field(default_factory=Draft)
-    first: tuple[str, str] = ("top_down_consultation", "incremental")
-    second: tuple[str, str] = ("action_research_cooperative", "incremental")
+    sides: tuple[Draft, Draft] = field(default_factory=lambda: tuple(_own(*k) for k in DEFAULT_KINDS))
 
     def drafts(self) -> tuple[Draft, Draft]:
-        return tuple(self.city.with_design(d).with_theory(t) for d, t in (self.first, self.second))
+        shared = {k: v for k, v in self.city.values.items() if k not in OWN}
+        return tuple(
+            replace(side, seed=self.city.seed, values=MappingProxyType({**side.values, **shared}))
+            for side in self.sides
+        )
 
     def check(self) -> tuple[Checked, Checked]:
         return tuple(draft.check() for draft in self.drafts())
+
+    def with_side(self, i: int, side: Draft) -> Sides:
+        return replace(self, sides=tuple(side if j == i else s for j, s in enumerate(self.sides)))
+
+
+def _key(checked: tuple[Checked, Checked]) -> str | None:
+    """The pair the controls describe, as text (None when either set-up does not work)."""
+    if not all(c.ok for c in checked):
+        return None
+    return "\n".join(c.scenario.to_toml() for c in checked)
 
 
 @solara.component
@@ -53,28 +82,37 @@ def Compare():
     use_player(clock, pair)
     checked = solara.use_memo(sides.value.check, [sides.value])
     ok = all(c.ok for c in checked)
-    refused = solara.use_reactive(False)
+    wanted = _key(checked)
+    running = "\n".join(run.scenario.to_toml() for run in pair.value.runs)
+    stale = use_follow(clock, pair, wanted, running, lambda: Pair(*(c.scenario for c in checked)))
+
+    def up_to_date() -> bool:
+        return _key(sides.value.check()) == "\n".join(run.scenario.to_toml() for run in pair.value.runs)
+
+    def change(new: Sides) -> None:
+        clock.playing.set(False)
+        sides.set(new)
 
     def reset():
         if not ok:
-            refused.set(True)
             return
         clock.playing.set(False)
         pair.set(Pair(*(c.scenario for c in checked)))
-        refused.set(False)
         clock.redraw()
 
-    running = tuple(run.scenario.to_toml() for run in pair.value.runs)
-    pending = ok and tuple(c.scenario.to_toml() for c in checked) != running
-    note = (
-        "Some settings cannot work together (see the messages in red); the runs on screen are unchanged."
-        if refused.value and not ok
-        else ("You changed the set-ups: press Reset to run them." if pending else "")
+    note, kind = (
+        (
+            "Some settings cannot work together (see the messages in red). The runs on screen are the last "
+            "set-ups that worked; Step and Play wait until the settings are fixed.",
+            "blocked",
+        )
+        if not ok
+        else (("You changed the set-ups: starting them again…", "new-run") if stale else ("", ""))
     )
     runs = pair.value.runs
-    with solara.Columns([4, 9], classes=["compare"]):
-        with solara.Column(gap="10px"):
-            with solara.Card("Run both", margin=0):
+    with solara.Div(classes=["compare", "view-grid"]):
+        with solara.Div(classes=["view-side"]):
+            with solara.Card(margin=0, classes=["run-card"]):
                 solara.Text(
                     "Running: "
                     + " and ".join(
@@ -83,17 +121,20 @@ def Compare():
                     + f"; seed {runs[0].scenario.run.seed}",
                     classes=["running"],
                 )
-                Controls(clock, pair, reset, note)
+                Controls(
+                    clock, pair, reset, note, current=ok and not stale, up_to_date=up_to_date, note_kind=kind
+                )
                 for i in range(2):
                     Downloads(_getter(pair.value, i), prefix=f"{NAMES[i]} ")
-            ComparePanel(sides, checked)
-        with solara.Column(gap="12px"):
+            ComparePanel(sides, checked, change)
+        with solara.Div(classes=["view-main"]):
+            OverSeeds(sides.value, checked)
             SideBySide(pair.value, clock)
             IndicatorSections(lambda: ([run.now() for run in runs], []), clock.beat)
 
 
 @solara.component
-def ComparePanel(sides: solara.Reactive[Sides], checked):
+def ComparePanel(sides: solara.Reactive[Sides], checked, change):
     s = sides.value
     problems: dict[str, str] = {}
     sides_with: dict[str, list[str]] = {}  # which set-ups a problem belongs to
@@ -101,37 +142,46 @@ def ComparePanel(sides: solara.Reactive[Sides], checked):
         for key, message in c.problems.items():
             problems.setdefault(key, message)
             sides_with.setdefault(key, []).append(name)
-    with solara.Card(
-        "Two set-ups", subtitle="Same city, same seed. Changes apply when you press Reset.", margin=0
-    ):
-        for i, attr in enumerate(("first", "second")):
-            design, theory = getattr(s, attr)
-            solara.Text(f"Set-up {NAMES[i]}", style={"font-weight": "600", "color": charts.SETUP_COLOURS[i]})
+    for i, side in enumerate(s.sides):
+        with solara.Card(
+            f"Set-up {NAMES[i]}",
+            margin=0,
+            classes=[f"setup-{NAMES[i]}"],
+            style={"border-left": f"4px solid {charts.SETUP_COLOURS[i]}"},
+        ):
             DesignPicker(
                 f"Design {NAMES[i]}",
-                design,
-                lambda kind, attr=attr: sides.set(
-                    replace(sides.value, **{attr: (kind, getattr(sides.value, attr)[1])})
-                ),
+                side.design,
+                lambda kind, i=i: change(sides.value.with_side(i, sides.value.sides[i].with_design(kind))),
             )
             TheoryPicker(
                 f"Theory of change {NAMES[i]}",
-                theory,
-                lambda kind, attr=attr: sides.set(
-                    replace(sides.value, **{attr: (getattr(sides.value, attr)[0], kind)})
-                ),
+                side.theory,
+                lambda kind, i=i: change(sides.value.with_side(i, sides.value.sides[i].with_theory(kind))),
             )
-        solara.Text("The city and the run (shared)", style={"font-weight": "600", "margin-top": "8px"})
+            with solara.Details(f"Sliders of set-up {NAMES[i]}"):
+                for key in OWN:
+                    ParameterSlider(
+                        slider(key),
+                        side.setting(key, checked[i]),
+                        lambda value, key=key, i=i: change(
+                            sides.value.with_side(i, sides.value.sides[i].with_value(key, value))
+                        ),
+                        checked[i].problems.get(key),
+                    )
+    with solara.Card(
+        "The city and the run (shared)", subtitle="A change starts both again at once.", margin=0
+    ):
         SeedField(
             s.city.seed,
-            lambda text: sides.set(replace(sides.value, city=sides.value.city.with_seed(text))),
+            lambda text: change(replace(sides.value, city=sides.value.city.with_seed(text))),
             problems.get(SEED_KEY),
         )
         for key in SHARED:
             ParameterSlider(
                 slider(key),
                 s.city.setting(key, checked[0]),
-                lambda value, key=key: sides.set(
+                lambda value, key=key: change(
                     replace(sides.value, city=sides.value.city.with_value(key, value))
                 ),
                 problems.get(key),
@@ -139,6 +189,81 @@ def ComparePanel(sides: solara.Reactive[Sides], checked):
         for key, message in problems.items():
             if key not in SHARED and key != SEED_KEY:
                 solara.Text(f"Set-up {' and '.join(sides_with[key])}: {message}", classes=["field-problem"])
+
+
+@solara.component
+def OverSeeds(sides: Sides, checked):
+    """Both set-ups run to the end on the same N seeds, in a thread: the page stays live meanwhile."""
+    count = solara.use_reactive(DEFAULT_COUNT)
+    asked = solara.use_reactive(None)  # (the pair's key, the seeds) when Run was pressed
+    key = _key(checked)
+    root = parse_seed(sides.city.seed)
+
+    def work(cancel):
+        if asked.value is None:
+            return
+        scenarios = tuple(c.scenario for c in checked)
+        yield from run_both(*scenarios, list(asked.value[1]), cancel)
+
+    result = solara.use_thread(work, dependencies=[asked.value], intrusive_cancel=False)
+    progress: Progress | None = result.value if asked.value is not None else None
+    current = asked.value is not None and asked.value[0] == key
+    with solara.Card("Over several seeds: which set-up is higher?", margin=0, classes=["card-seeds"]):
+        with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.Text("Seeds:", style={"font-size": "0.85rem"})
+            solara.ToggleButtonsSingle(
+                value=count.value, values=list(COUNTS), on_value=count.set, dense=True, classes=["seed-count"]
+            )
+            solara.Button(
+                f"Run {count.value} seeds",
+                on_click=lambda: asked.set((key, tuple(seeds(root, count.value)))),
+                disabled=key is None or isinstance(root, str),
+                color="primary",
+                icon_name="mdi-dice-multiple",
+                classes=["run-seeds"],
+            )
+        if asked.value is None:
+            solara.Text(
+                "One seed is one possible city. Run both set-ups to the end on several seeds (the same ones "
+                "for A and B) to see which differences hold.",
+                classes=["section-intro"],
+            )
+        elif progress is None or not progress.finished:
+            done = 0 if progress is None else progress.done
+            solara.Text(
+                f"Running: {done} of {2 * len(asked.value[1])} runs done…", classes=["seeds-progress"]
+            )
+        else:
+            if not current:
+                solara.Text(
+                    "These are for the set-ups as they were when you pressed Run; press it again for these.",
+                    classes=["run-note", "blocked"],
+                )
+            DifferenceTable(differences(progress.first, progress.second, NAMES), progress.seeds, root)
+
+
+@solara.component
+def DifferenceTable(rows: tuple[Difference, ...], run_seeds: tuple[int, ...], root):
+    def cell(spread) -> str:
+        return f"{number(spread.mean)} [{number(spread.low)}, {number(spread.high)}]"
+
+    body = "".join(
+        f"<tr class='difference-{d.name}'><td>{escape(d.title)}</td>"
+        f"<td class='number'>{cell(d.spreads[0])}</td><td class='number'>{cell(d.spreads[1])}</td>"
+        f"<td class='{'clear' if d.higher is not None else 'unclear'}'>{escape(d.sentence)}</td></tr>"
+        for d in rows
+    )
+    head = "".join(
+        f"<th>{h}</th>" for h in ("", "A: mean [lowest, highest]", "B: mean [lowest, highest]", "Verdict")
+    )
+    solara.HTML(tag="table", unsafe_innerHTML=f"<tr>{head}</tr>{body}", classes=["readings", "differences"])
+    solara.Text(
+        f"{len(run_seeds)} seeds from root seed {root} (numpy SeedSequence): "
+        f"{', '.join(map(str, run_seeds))}. "
+        "Difference is A − B at the last month, averaged over the seeds, with its 95% interval (paired: "
+        "A and B share each seed); 'no clear difference' when the interval includes zero.",
+        classes=["section-intro"],
+    )
 
 
 @solara.component
@@ -160,7 +285,7 @@ def SideBySide(pair: Pair, clock: Clock):
         )
 
     radar, lines, networks, mixes, now = solara.use_memo(draw, [pair, beat])
-    with solara.Columns([1, 1]):
+    with solara.Div(classes=["two-up"]):
         with solara.Card("Which keeps more dissensus?", margin=0, classes=["card-dissensus"]):
             designs = tuple(f"{NAMES[i]} ({run.design})" for i, run in enumerate(pair.runs))
             VerdictPanel(verdict(now[0], now[1], NAMES, designs))
@@ -171,7 +296,10 @@ def SideBySide(pair: Pair, clock: Clock):
             Svg(radar, classes=["radar"])
     with solara.Card("Progress markers over time", margin=0, classes=["card-lines"]):
         Svg(lines, classes=["marker-lines"])
-    with solara.Columns([1, 1], classes=["sides"]):
+        BiasChart(
+            list(pair.runs), clock, tuple(f"{NAMES[i]}: {run.design}" for i, run in enumerate(pair.runs))
+        )
+    with solara.Div(classes=["two-up", "sides"]):
         for i, run in enumerate(pair.runs):
             with solara.Card(
                 f"{NAMES[i]}: {run.design}",
@@ -188,7 +316,7 @@ def VerdictPanel(answer: Verdict):
     solara.Text(answer.overall, classes=["verdict"])
     rows = "".join(
         f"<tr class='reading-{r.name}'><td>{escape(r.title)}</td>"
-        + "".join(f"<td class='number'>{value:.2f}</td>" for value in r.values)
+        + "".join(f"<td class='number'>{number(value)}</td>" for value in r.values)
         + f"<td>{SAME if r.lower is None else NAMES[r.lower]}</td></tr>"
         for r in answer.readings
     )

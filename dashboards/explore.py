@@ -1,5 +1,12 @@
-"""Explore one set-up: pick a design, a theory of change and a city, move the sliders, Reset, then Step or
-Play."""
+"""Explore one set-up: pick a design, a theory of change and a city, move the sliders, then Step or Play.
+
+A change of any control starts a new run with it (once the controls rest: see ``player.use_follow``), so
+Step and Play only ever advance a run that matches what the controls show. Reset starts the same set-up
+again from month 0.
+
+The first screen (1280x720, a projector) holds the controls, the eight progress markers and consensus bias
+with its chart over time; the radar, the network and the other outputs follow below.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +17,36 @@ import solara
 from dashboards import charts
 from dashboards.choices import SEED_KEY, SLIDER_GROUPS, Draft, slider
 from dashboards.cities import CityPicker, with_city
-from dashboards.player import Clock, use_clock, use_player
+from dashboards.player import Clock, use_clock, use_follow, use_player
 from dashboards.runs import Run
 from dashboards.widgets import (
     Controls,
     DesignPicker,
     Downloads,
+    IndicatorSection,
     IndicatorSections,
     ParameterSlider,
     SeedField,
     Svg,
     TheoryMix,
     TheoryPicker,
+    section_class,
 )
+from dashboards.words import SECTIONS
 
-FIX_FIRST = "Some settings cannot work together (see the messages in red); the run on screen is unchanged."
-PENDING = "You changed the set-up: press Reset to start a new run with it."
+FIX_FIRST = (
+    "Some settings cannot work together (see the messages in red). The run on screen is the last set-up "
+    "that worked; Step and Play wait until the settings are fixed."
+)
+STARTING = "You changed the set-up: starting a new run with it…"
+BELOW = ("Just coproduction", "Risks", "Theories of change at work")
+MARKERS_SECTION, BIAS_SECTION = SECTIONS[0], SECTIONS[1]
+# The first screen's short introductions (the sections' full ones are in words.SECTIONS).
+SHORT_INTRO = {
+    MARKERS_SECTION[0]: "Eight signs of a 'more just' city. Higher is more of it.",
+    BIAS_SECTION[0]: "Lower is better; the average of the four parts below it.",
+}
+BIAS_CHART = "Consensus bias over time (lower is better)"
 
 
 @solara.component
@@ -36,51 +57,102 @@ def Explore():
     clock = use_clock()
     use_player(clock, run)
     checked = solara.use_memo(draft.value.check, [draft.value])
-    refused = solara.use_reactive(False)
+    current = run.value
+    wanted = checked.scenario.to_toml() if checked.ok else None
+    stale = use_follow(clock, run, wanted, current.scenario.to_toml(), lambda: Run(checked.scenario))
+
+    def up_to_date() -> bool:
+        now = draft.value.check()
+        return now.ok and now.scenario.to_toml() == run.value.scenario.to_toml()
+
+    def change(new: Draft) -> None:
+        clock.playing.set(False)  # a run that no longer matches the controls never plays on
+        draft.set(new)
 
     def reset():
         if not checked.ok:
-            refused.set(True)
             return
         clock.playing.set(False)
         with run.value.lock:  # wait for a step in progress, then replace the run
             run.set(Run(checked.scenario))
-        refused.set(False)
         clock.redraw()
 
-    current = run.value
-    pending = checked.ok and checked.scenario.to_toml() != current.scenario.to_toml()
-    note = FIX_FIRST if (refused.value and not checked.ok) else (PENDING if pending else "")
-
-    with solara.Columns([4, 9], classes=["explore"]):
-        with solara.Column(gap="10px", classes=["setup-panel"]):
-            with solara.Card("Run", margin=0):
+    note, kind = (FIX_FIRST, "blocked") if not checked.ok else ((STARTING, "new-run") if stale else ("", ""))
+    with solara.Div(classes=["explore", "view-grid"]):
+        with solara.Div(classes=["view-side"]):
+            with solara.Card(margin=0, classes=["run-card"]):
                 solara.Text(
                     f"Running: {current.design}, {current.theory.lower()}, seed {current.scenario.run.seed}",
                     classes=["running"],
                 )
-                Controls(clock, run, reset, note)
+                Controls(
+                    clock,
+                    run,
+                    reset,
+                    note,
+                    current=checked.ok and not stale,
+                    up_to_date=up_to_date,
+                    note_kind=kind,
+                )
                 Downloads(lambda: run.value)
-            SetupPanel(draft, checked)
-        with solara.Column(gap="12px"):
+            SetupPanel(draft, checked, change)
+        with solara.Div(classes=["view-main"]):
+            FirstScreen(current, clock)
             Pictures(current, clock)
-            IndicatorSections(lambda: ([current.now()], [current.start()]), clock.beat)
+            IndicatorSections(lambda: ([current.now()], [current.start()]), clock.beat, BELOW)
 
 
 @solara.component
-def SetupPanel(draft: solara.Reactive[Draft], checked):
+def FirstScreen(run: Run, clock: Clock):
+    """The eight markers and consensus bias (its parts, and its chart over time), side by side."""
+
+    def read():
+        return [run.now()], [run.start()]
+
+    (markers, _, marker_names), (bias, _, bias_names) = MARKERS_SECTION, BIAS_SECTION
+    with solara.Div(classes=["first-screen"]):
+        with solara.Card(markers, margin=0, classes=[section_class(markers)]):
+            IndicatorSection(read, clock.beat, SHORT_INTRO[markers], marker_names)
+        with solara.Card(bias, margin=0, classes=[section_class(bias), "card-consensus"]):
+            IndicatorSection(read, clock.beat, SHORT_INTRO[bias], bias_names)
+            BiasChart([run], clock)
+
+
+@solara.component
+def BiasChart(runs: list[Run], clock: Clock, names: tuple[str, ...] = ()):
+    """Consensus bias over the months so far, one line per run, redrawn on the picture beat."""
+    beat = clock.beat.value.picture
+
+    def draw():
+        traces = [
+            charts.trace(
+                names[i] if names else f"{run.design}, {run.theory.lower()}",
+                run.series(("consensus_bias",)),
+                charts.SETUP_COLOURS[i],
+            )
+            for i, run in enumerate(runs)
+        ]
+        return charts.over_time(traces, min(run.horizon for run in runs), "consensus_bias")
+
+    svg = solara.use_memo(draw, [*runs, beat])
+    solara.Text(BIAS_CHART, style={"font-size": "0.82rem", "font-weight": "500"})
+    Svg(svg, classes=["bias-chart"])
+
+
+@solara.component
+def SetupPanel(draft: solara.Reactive[Draft], checked, change):
     d = draft.value
     problems = checked.problems
     city = solara.use_reactive(cast(str | None, None))
 
     def pick_city(stem: str) -> None:
-        draft.set(with_city(draft.value, city.value, stem))
+        change(with_city(draft.value, city.value, stem))
         city.set(stem)
 
-    with solara.Card("Set-up", subtitle="Changes apply when you press Reset.", margin=0):
-        DesignPicker("Institutional design", d.design, lambda kind: draft.set(draft.value.with_design(kind)))
-        TheoryPicker("Theory of change", d.theory, lambda kind: draft.set(draft.value.with_theory(kind)))
-        SeedField(d.seed, lambda text: draft.set(draft.value.with_seed(text)), problems.get(SEED_KEY))
+    with solara.Card("Set-up", subtitle="A change starts a new run with it at once.", margin=0):
+        DesignPicker("Institutional design", d.design, lambda kind: change(draft.value.with_design(kind)))
+        TheoryPicker("Theory of change", d.theory, lambda kind: change(draft.value.with_theory(kind)))
+        SeedField(d.seed, lambda text: change(draft.value.with_seed(text)), problems.get(SEED_KEY))
         CityPicker(city.value, pick_city)
         shown = {SEED_KEY}
         for title, keys in SLIDER_GROUPS:
@@ -90,7 +162,7 @@ def SetupPanel(draft: solara.Reactive[Draft], checked):
                 ParameterSlider(
                     slider(key),
                     d.setting(key, checked),
-                    lambda value, key=key: draft.set(draft.value.with_value(key, value)),
+                    lambda value, key=key: change(draft.value.with_value(key, value)),
                     problems.get(key),
                 )
         others = [message for key, message in problems.items() if key not in shown]
@@ -114,7 +186,7 @@ def Pictures(run: Run, clock: Clock):
 
     radar, lines, network, mix = solara.use_memo(draw, [run, beat])
     picture = run.picture
-    with solara.Columns([1, 1]):
+    with solara.Div(classes=["two-up"]):
         with solara.Card("Progress markers: at the start and now", margin=0, classes=["card-radar"]):
             Svg(radar, classes=["radar"])
         with solara.Card("Who is connected to whom", margin=0, classes=["card-network"]):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -27,6 +28,9 @@ SPEEDS: dict[str, float | None] = {
     "max": None,
 }
 DEFAULT_SPEED = "10"
+# A change of set-up starts a new run once the controls have rested this long, so that dragging a slider
+# builds one run at the end rather than one per position passed (building one takes about half a second).
+SETTLE_SECONDS = 0.3
 
 
 class Beat(NamedTuple):
@@ -109,3 +113,28 @@ def step_once(clock: Clock, target: solara.Reactive) -> None:
     if not clock.playing.value:
         target.value.step(1)
         clock.redraw()
+
+
+def use_follow(
+    clock: Clock, target: solara.Reactive, wanted: str | None, running: str, build: Callable[[], Any]
+) -> bool:
+    """Keep the run on screen matching the controls: whenever ``wanted`` (the set-up the controls describe,
+    as text; None while they describe none that works) differs from ``running`` (the run's), stop playing
+    and, once the controls have rested :data:`SETTLE_SECONDS`, put ``build()`` in ``target``. Returns
+    whether the run on screen is out of date (Step and Play must wait)."""
+    stale = wanted is not None and wanted != running
+
+    def follow(cancel: threading.Event) -> None:
+        if not stale:
+            return
+        clock.playing.value = False
+        if cancel.wait(SETTLE_SECONDS):  # the controls moved again: a newer call takes over
+            return
+        fresh = build()
+        if cancel.is_set():
+            return
+        target.value = fresh
+        clock.redraw()
+
+    solara.use_thread(follow, dependencies=[wanted, running], intrusive_cancel=False)
+    return stale

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from html import escape
 from typing import Any, cast
 
 import solara
@@ -11,37 +12,70 @@ from solara.alias import rv
 from dashboards import charts
 from dashboards.choices import Slider, designs, parse_whole, theories
 from dashboards.player import SPEEDS, Clock, step_once
-from dashboards.words import LABELS, SECTIONS, explain
+from dashboards.words import LABELS, SECTIONS, explain, number
 from model import DESIGN_PRESETS, THEORY_PRESETS
 
 CSS = """
-.month-counter { font-size: 1.25rem; font-weight: 500; }
+/* The first screen must hold the controls, the eight markers and consensus bias with its chart at 1280x720
+   (a projector) without scrolling: tests/browser/test_first_screen.py checks it. */
+.page-title { font-size: 1.25rem; font-weight: 500; }
+.page-intro { color: #444; font-size: 0.85rem; line-height: 1.3; max-width: 1200px; }
+.page-tabs .v-tabs-bar { height: 38px !important; }
+.view-grid { display: grid; grid-template-columns: 310px minmax(0, 1fr); gap: 12px; align-items: start; }
+.view-side { display: flex; flex-direction: column; gap: 10px; min-width: 0; }
+.view-main { display: flex; flex-direction: column; gap: 12px; min-width: 0; }
+.first-screen { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 12px; }
+.two-up { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 12px; }
+.view-grid .v-card__title { font-size: 1.05rem; padding: 8px 12px 4px 12px; line-height: 1.4; }
+.view-grid .v-card__subtitle { padding: 0 12px 4px 12px; margin-top: 0 !important; }
+.view-grid .v-card__text { padding: 4px 12px 10px 12px; }
+.month-counter { font-size: 1.15rem; font-weight: 500; }
+.running { font-size: 0.8rem; color: #555; line-height: 1.3; }
+.speed .v-btn { min-width: 40px !important; padding: 0 6px !important; height: 30px !important; }
+.downloads { flex-wrap: wrap; }
+.downloads .v-btn { font-size: 0.7rem !important; padding: 0 6px !important; height: 28px !important; }
+.downloads .v-btn .v-icon { font-size: 16px !important; }
+.run-note { font-size: 0.85rem; line-height: 1.3; padding: 4px 8px; border-radius: 3px; }
+.run-note.new-run { color: #1b5e20; background: #e8f5e9; }
+.run-note.blocked { color: #8a1c1c; background: #fdecea; font-weight: 500; }
 .field-problem { color: #b00020; font-size: 0.85rem; margin: -4px 0 8px 0; }
 .slider-title { font-weight: 500; font-size: 0.9rem; }
 .slider-hint { color: #666; font-size: 0.78rem; margin-top: -2px; }
+.about-kind { font-size: 0.8rem; color: #444; line-height: 1.3; }
 .indicator-row { display: flex; align-items: center; gap: 8px; margin: 3px 0; }
 .indicator-name { flex: 0 0 270px; font-size: 0.88rem; }
-.indicator-bars { flex: 1 1 auto; min-width: 120px; display: flex; flex-direction: column; gap: 2px; }
+.indicator-bars { flex: 1 1 auto; min-width: 60px; display: flex; flex-direction: column; gap: 2px; }
 .indicator-bars .bar { height: 10px; background: #eeeeee; border-radius: 2px; }
 .indicator-bars .bar > div { height: 100%; border-radius: 2px; }
 .indicator-value { flex: 0 0 140px; font-size: 0.82rem; color: #444; font-variant-numeric: tabular-nums; }
+.first-screen .indicator-row { margin: 1px 0; gap: 6px; }
+.first-screen .indicator-name { flex-basis: 44%; font-size: 0.82rem; line-height: 1.2; }
+.first-screen .indicator-value { flex-basis: 120px; font-size: 0.8rem; }
+.change { font-weight: 700; }
+.change.better { color: #1b7e28; }
+.change.worse { color: #c62828; }
+.change.neutral { color: #777777; }
 .tip { position: relative; cursor: help; color: #777; margin-left: 5px; }
 .tip:hover::after {
   content: attr(data-tip); position: absolute; left: 0; top: 1.5em; z-index: 20; width: 360px;
   background: #424242; color: #fff; padding: 6px 8px; border-radius: 4px; font-size: 0.8rem;
   line-height: 1.35; white-space: normal; font-weight: 400;
 }
-.section-intro { color: #555; font-size: 0.85rem; margin-bottom: 6px; }
+.section-intro { color: #555; font-size: 0.82rem; margin-bottom: 4px; line-height: 1.3; }
+.bias-chart { margin-top: 4px; }
 .verdict {
   display: block; font-size: 1.05rem; background: #f3f7fb; border-left: 4px solid #1f77b4; padding: 8px 12px;
 }
 .readings { border-collapse: collapse; font-size: 0.85rem; margin: 6px 0 4px 0; width: 100%; }
 .readings th { text-align: left; font-weight: 500; color: #555; padding: 2px 6px; }
 .readings td { padding: 2px 6px; border-top: 1px solid #eeeeee; }
-.readings td.number { font-variant-numeric: tabular-nums; text-align: right; }
+.readings td.number { font-variant-numeric: tabular-nums; text-align: right; white-space: nowrap; }
+.readings td.clear { font-weight: 500; }
 .verdict-caveat { display: block; font-size: 0.85rem; color: #7a4b00; margin-bottom: 6px; }
 .mix { display: flex; height: 18px; border-radius: 3px; overflow: hidden; margin: 2px 0 6px 0; }
 .mix > div { height: 100%; }
+.prose p { margin: 0 0 6px 0; font-size: 0.85rem; }
+.prose ul { margin: 0 0 6px 0; font-size: 0.85rem; }
 .v-tooltip__content { max-width: 420px; }
 """
 
@@ -63,7 +97,7 @@ def InfoTip(text: str):
 @solara.component
 def ParameterSlider(slider: Slider, value: Any, on_value: Callable[[Any], None], problem: str | None):
     """A slider with its title, its declared meaning, units and limits, and any problem right under it."""
-    shown = f"{value:g}" if isinstance(value, float) else f"{value}"
+    shown = number(value) if isinstance(value, float) else f"{value}"  # every slider's step is >= 0.01
     typed_problem = solara.use_reactive(cast(str | None, None))
 
     def typed(text: str) -> None:
@@ -75,7 +109,8 @@ def ParameterSlider(slider: Slider, value: Any, on_value: Callable[[Any], None],
     with solara.Column(gap="0px", classes=["parameter", f"parameter-{slider.key.replace('.', '-')}"]):
         with solara.Row(gap="4px", style={"align-items": "center"}):
             solara.Text(slider.title, classes=["slider-title"])
-            InfoTip(f"{slider.meaning} ({slider.units}); from {slider.low:g} to {slider.high:g}.")
+            low, high = (f"{x:g}" if slider.integer else number(x) for x in (slider.low, slider.high))
+            InfoTip(f"{slider.meaning} ({slider.units}); from {low} to {high}.")
             if slider.typed:  # too many positions to hit one with the mouse: a box to type it in
                 with solara.Div(style={"margin-left": "auto", "width": "90px"}):
                     solara.InputText(
@@ -126,7 +161,7 @@ def _KindPicker(label: str, names: dict[str, str], kind: str, on_kind: Callable[
         value=names[kind],
         on_value=lambda n: n in kinds and on_kind(kinds[n]),
     )
-    solara.Text(about, style={"font-size": "0.85rem", "color": "#444"})
+    solara.Text(about, classes=["about-kind"])
 
 
 def _about_design(kind: str) -> str:
@@ -157,19 +192,42 @@ def MonthCounter(target: solara.Reactive, clock: Clock):
 
 
 @solara.component
-def Controls(clock: Clock, target: solara.Reactive, on_reset: Callable[[], None], reset_note: str = ""):
-    """Reset / Step / Play / Pause, the speed, and the month counter."""
+def Controls(
+    clock: Clock,
+    target: solara.Reactive,
+    on_reset: Callable[[], None],
+    note: str = "",
+    *,
+    current: bool = True,
+    up_to_date: Callable[[], bool] = lambda: True,
+    note_kind: str = "",
+):
+    """Reset / Step / Play / Pause, the speed, and the month counter.
+
+    ``current`` says whether the run on screen is the one the controls describe: when it is not (a new run
+    is being built, or the settings cannot work together), Step and Play are off, so they never step a run
+    that no longer matches the controls; ``up_to_date`` asks the same when a click arrives (a click can race
+    a change of set-up). ``note`` says why, in the style ``note_kind`` names."""
     clock.beat.value.picture  # noqa: B018  (subscribe: Step and Play switch off at the horizon)
     run = target.value
     playing = clock.playing.value
-    with solara.Column(gap="6px"):
+
+    def step() -> None:
+        if up_to_date():
+            step_once(clock, target)
+
+    def play() -> None:
+        if up_to_date():
+            clock.playing.set(True)
+
+    with solara.Column(gap="4px"):
         MonthCounter(target, clock)
         with solara.Row(gap="6px"):
             solara.Button("Reset", on_click=on_reset, color="primary", outlined=True, icon_name="mdi-restart")
             solara.Button(
                 "Step",
-                on_click=lambda: step_once(clock, target),
-                disabled=playing or run.finished,
+                on_click=step,
+                disabled=playing or run.finished or not current,
                 color="primary",
                 outlined=True,
                 icon_name="mdi-step-forward",
@@ -181,12 +239,12 @@ def Controls(clock: Clock, target: solara.Reactive, on_reset: Callable[[], None]
             else:
                 solara.Button(
                     "Play",
-                    on_click=lambda: clock.playing.set(True),
-                    disabled=run.finished,
+                    on_click=play,
+                    disabled=run.finished or not current,
                     color="primary",
                     icon_name="mdi-play",
                 )
-        solara.Text("Speed, in months a second:", style={"font-size": "0.85rem"})
+        solara.Text("Speed, in months a second:", style={"font-size": "0.8rem"})
         with solara.Row(gap="6px", style={"align-items": "center"}):
             solara.ToggleButtonsSingle(
                 value=clock.speed.value,
@@ -197,20 +255,53 @@ def Controls(clock: Clock, target: solara.Reactive, on_reset: Callable[[], None]
             )
         if run.finished:
             solara.Text(f"The run has reached month {run.horizon}. Press Reset to start again.")
-        if reset_note:
-            solara.Text(reset_note, style={"color": "#8a6d3b", "font-size": "0.85rem"})
+        if note:
+            solara.Text(note, classes=["run-note", note_kind])
 
 
 @solara.component
-def IndicatorSections(read: Callable[[], tuple[list[dict], list[dict]]], beat: solara.Reactive):
-    """Every output under its heading. The headings and explanations are drawn once; the bars follow
-    ``beat`` (``read`` returns the outputs now, one dict per set-up, and where they started)."""
+def IndicatorSections(
+    read: Callable[[], tuple[list[dict], list[dict]]],
+    beat: solara.Reactive,
+    titles: Sequence[str] | None = None,
+):
+    """Every output under its heading (or the sections named in ``titles``). The headings and explanations
+    are drawn once; the bars follow ``beat`` (``read`` returns the outputs now, one dict per set-up, and
+    where they started)."""
     for title, intro, names in SECTIONS:
-        with solara.Card(title, margin=0, classes=[f"section-{title.lower().replace(' ', '-')}"]):
-            solara.Text(intro, classes=["section-intro"])
-            SectionBars(read, names, beat)
-            with solara.Details("What do these mean?"):
-                solara.Markdown("\n\n".join(f"**{LABELS[name]}**: {explain(name)}" for name in names))
+        if titles is not None and title not in titles:
+            continue
+        with solara.Card(title, margin=0, classes=[section_class(title)]):
+            IndicatorSection(read, beat, intro, names)
+
+
+def section_class(title: str) -> str:
+    return f"section-{title.lower().replace(' ', '-')}"
+
+
+@solara.component
+def IndicatorSection(
+    read: Callable[[], tuple[list[dict], list[dict]]], beat: solara.Reactive, intro: str, names: Sequence[str]
+):
+    """One section's bars, its introduction above them and what each means below, folded."""
+    if intro:
+        solara.Text(intro, classes=["section-intro"])
+    SectionBars(read, names, beat)
+    with solara.Details("What do these mean?"):
+        Prose([f"<b>{escape(LABELS[name])}</b>: {escape(explain(name))}" for name in names])
+
+
+@solara.component
+def Prose(paragraphs: Sequence[str], bullets: bool = False):
+    """Paragraphs (or a bulleted list) of HTML that the caller escaped. Used instead of
+    ``solara.Markdown``, whose front-end loads KaTeX for maths from a CDN: the server then tries to fetch
+    it from the network, which a workshop room may not have, and logs each failure."""
+    body = (
+        "<ul>" + "".join(f"<li>{p}</li>" for p in paragraphs) + "</ul>"
+        if bullets
+        else "".join(f"<p>{p}</p>" for p in paragraphs)
+    )
+    solara.HTML(tag="div", unsafe_innerHTML=body, classes=["prose"])
 
 
 @solara.component

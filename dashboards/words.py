@@ -59,7 +59,9 @@ SPOKES: dict[str, str] = {
     "knowledge": "Knowledge",
 }
 
-# Whether more of the thing is good news (None: neither, it describes); never changes the numbers.
+# Whether more of the thing is good news (None: neither, it describes); never changes the numbers. Declared
+# here once: the arrows' colours and the compare verdicts read it, and ``experiments/report_labels.py``
+# imports it for the report's rankings.
 HIGHER_IS_BETTER: dict[str, bool | None] = {
     **dict.fromkeys(MARKERS, True),
     **dict.fromkeys(QUALITIES, True),
@@ -111,8 +113,9 @@ BIAS_ROW = "Consensus bias (the average of four parts, these two among them)"
 LOWER_HEADING = "Lower (better)"
 SAME = "about the same"
 ONE_CITY = (
-    "This is one seed: one possible city. Before you conclude, type a few other seeds under 'The city and "
-    "the run', press Reset each time, and see whether the answer holds."
+    "This is one seed: one possible city. Before you conclude, press 'Run seeds' above to run both on "
+    "several, or type another seed under 'The city and the run' (or press Reset) and see whether the "
+    "answer holds."
 )
 
 # The four kinds of actor, in the order of ``GovernanceModel.people.kind`` (0 to 3), with their colours.
@@ -123,6 +126,30 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("Civil-society groups", "#5cb85c"),
 )
 MARGINALISED_COLOUR = "#1f4e8c"
+
+
+# Every output is shown with two decimals, everywhere on the page (bars, tables, verdicts, chart axes).
+DECIMALS = 2
+CHANGE_WITHIN = 0.005  # a change smaller than this shows as "→": it would print as 0.00
+
+
+def number(value: float) -> str:
+    """An output's value as the page prints it: two decimals."""
+    return f"{value:.{DECIMALS}f}"
+
+
+def signed(value: float) -> str:
+    """A difference as the page prints it: two decimals with its sign."""
+    return f"{value:+.{DECIMALS}f}"
+
+
+def good_news(name: str, change: float) -> bool | None:
+    """Whether ``change`` in ``name`` is good news (True), bad news (False), or neither (None: no change
+    worth showing, or an output that describes rather than judges)."""
+    higher = HIGHER_IS_BETTER.get(name)
+    if higher is None or abs(change) < CHANGE_WITHIN:
+        return None
+    return (change > 0) == higher
 
 
 def label(name: str) -> str:

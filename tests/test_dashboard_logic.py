@@ -21,8 +21,9 @@ from dashboards.browse import open_runs, read_run
 from dashboards.choices import MAIN_PARAMETERS, PAGE_LIMITS, SEED_KEY, Draft, parse_seed, parse_whole, slider
 from dashboards.results import FOLDER_VARIABLE, ResultsError, ResultsFile, allowed_folder, databases, resolve
 from dashboards.runs import Pair, Run
+from dashboards.seeds import run_both, seeds
 from dashboards.serve import APP, command
-from dashboards.verdict import verdict
+from dashboards.verdict import OVER_SEEDS, difference, differences, verdict
 from dashboards.words import HIGHER_IS_BETTER, LABELS, SPOKES
 from model import (
     DESCRIPTIONS,
@@ -328,7 +329,7 @@ def test_the_indicator_rows_show_every_value_and_its_explanation():
     for name in OUTPUTS:
         assert f"indicator-{name}" in html
     assert "width:100.0%" in html  # a ratio above 1 fills its bar, never overflows it
-    assert "1.70 (↑ from 0.00)" in html
+    assert '1.70 (<span class="change better" title="better (higher is better)">↑</span> from 0.00)' in html
 
 
 # ------------------------------------------------------------------------------------------ results
@@ -441,6 +442,7 @@ def test_a_database_missing_an_output_column_is_refused_with_a_message(results_f
     path = results_folder / "old.db"
     _write_results(path)
     db = sqlite3.connect(path)
+    db.execute("DROP VIEW IF EXISTS runs_flat")  # a view over every column would stop the drop
     db.execute("ALTER TABLE steps DROP COLUMN lock_in")
     db.commit()
     db.close()
@@ -504,3 +506,68 @@ def test_coprod_dashboard_binds_loopback_unless_host_says_otherwise(monkeypatch,
     (line,) = started
     assert line[line.index("--host") + 1] == bound and line[line.index("--port") + 1] == "8765"
     assert f"http://{bound}:8765/" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------ over several seeds
+
+
+def _seeds_outputs(values: list[float]) -> list[dict[str, float]]:
+    return [dict.fromkeys(OVER_SEEDS, v) for v in values]
+
+
+def test_a_known_difference_over_seeds_says_which_is_higher_with_its_interval():
+    first = _seeds_outputs([0.60, 0.70, 0.65, 0.62, 0.68])
+    second = [
+        {k: v - d for k, v in row.items()}
+        for row, d in zip(first, [0.10, 0.12, 0.14, 0.11, 0.13], strict=True)
+    ]
+    answers = {d.name: d for d in differences(first, second)}
+    assert set(answers) == {*MARKERS, "consensus_bias"}
+    bias = answers["consensus_bias"]
+    assert bias.higher == 0 and bias.mean == pytest.approx(0.12)
+    # the paired t interval, by hand: mean 0.12, sd 0.0158, t(0.975, 4) = 2.776
+    assert (bias.low, bias.high) == pytest.approx((0.12 - 0.0196, 0.12 + 0.0196), abs=2e-4)
+    assert bias.sentence == "A higher than B: difference +0.12 [+0.10, +0.14] (better for B)"
+    assert answers["structure"].sentence.endswith("(better for A)")  # higher is better for a marker
+    assert (bias.spreads[0].low, bias.spreads[0].high) == (0.60, 0.70)
+    swapped = difference(
+        "consensus_bias", [r["consensus_bias"] for r in second], [0.60, 0.70, 0.65, 0.62, 0.68]
+    )
+    assert swapped.higher == 1 and swapped.sentence.startswith("B higher than A: difference -0.12")
+
+
+def test_no_difference_over_seeds_is_no_clear_difference():
+    same = _seeds_outputs([0.3, 0.5, 0.4])
+    for answer in differences(same, same):
+        assert answer.higher is None and answer.better is None
+        assert answer.sentence == "No clear difference: difference +0.00 [+0.00, +0.00]"
+    noisy = difference("structure", [0.5, 0.6, 0.4], [0.55, 0.5, 0.45])  # differences -0.05, +0.1, -0.05
+    assert noisy.higher is None and noisy.low < 0 < noisy.high
+    assert noisy.sentence.startswith("No clear difference")
+
+
+def test_one_seed_gives_no_interval_and_unequal_seeds_are_refused():
+    one_seed = difference("structure", [0.7], [0.2])
+    assert one_seed.higher is None and "run more seeds" in one_seed.sentence
+    with pytest.raises(ValueError, match="same seeds"):
+        difference("structure", [0.1, 0.2], [0.1])
+
+
+def test_the_seeds_come_from_the_root_seed_and_are_the_same_for_both_set_ups():
+    assert seeds(1, 5) == seeds(1, 5) != seeds(2, 5)
+    assert seeds(1, 3) == [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(1).spawn(3)]
+    assert seeds(1, 5)[:3] == seeds(1, 3)  # more seeds keep the first ones
+    scenario = small_draft().check().scenario.with_overrides({"run.steps": 2}, source="test")
+    *_, last = run_both(scenario, scenario, seeds(7, 2))
+    assert last.finished and last.first == last.second  # the same scenario on the same seeds: identical
+    assert last.first[0]["structure"] == simulate(scenario, seed=seeds(7, 2)[0])[-1]["structure"]
+
+
+def test_an_arrow_is_coloured_by_whether_the_change_is_good_news():
+    up = charts.change_arrow("structure", 0.2)  # a marker: higher is better
+    assert "↑" in up and "better" in up
+    bias_up = charts.change_arrow("consensus_bias", 0.2)  # lower is better
+    assert "↑" in bias_up and "worse" in bias_up
+    assert "better" in charts.change_arrow("unwarranted_convergence", -0.2)
+    assert "neutral" in charts.change_arrow("structure", 0.001)
+    assert "neutral" in charts.change_arrow("programme_effort", 0.3)  # describes, does not judge

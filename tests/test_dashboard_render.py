@@ -81,6 +81,15 @@ def residents_in_picture(root) -> int:
     return int(match.group(1))
 
 
+def eventually(check, seconds: float = 30.0) -> None:
+    """Wait until ``check()`` is true: a change of set-up starts its new run in a thread, once the controls
+    rest (``dashboards.player.SETTLE_SECONDS``)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the page did not get there in time"
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def dashboard():
     box, rc = solara.render(Page(), handle_error=False)
@@ -108,7 +117,7 @@ def test_step_advances_the_month_and_redraws_the_charts(dashboard):
     view = explore(dashboard)
     lines = html(view, "marker-lines")
     button(view, "Step").click()
-    assert month(view) == "Month 1 of 120"
+    eventually(lambda: month(view) == "Month 1 of 120")
     assert html(view, "marker-lines") != lines
 
 
@@ -121,14 +130,20 @@ def test_reset_starts_again_from_month_zero(dashboard):
     assert month(view) == "Month 0 of 120"
 
 
-def test_a_slider_change_applies_at_reset(dashboard):
+def test_a_slider_change_starts_a_new_run_at_once(dashboard):
     view = explore(dashboard)
+    button(view, "Step").click()
     slider(view, "population.residents").v_model = 400
-    assert residents_in_picture(view) == 1000  # not yet: the running model is untouched
-    assert any("press Reset" in text(w) for w in widgets(view) if isinstance(w, v.Html))
-    button(view, "Reset").click()
-    assert residents_in_picture(view) == 400
-    assert not any("press Reset" in text(w) for w in widgets(view) if isinstance(w, v.Html))
+    assert button(view, "Step").disabled and button(view, "Play").disabled  # the old run waits
+    eventually(
+        lambda: (
+            residents_in_picture(view) == 400
+            and month(view) == "Month 0 of 120"
+            and not button(view, "Step").disabled
+        )
+    )
+    button(view, "Step").click()
+    eventually(lambda: month(view) == "Month 1 of 120")
 
 
 def test_switching_design_and_theory_loads_their_settings(dashboard):
@@ -141,8 +156,9 @@ def test_switching_design_and_theory_loads_their_settings(dashboard):
     assert any(
         text(w).startswith("The council designs a plan") for w in widgets(view) if isinstance(w, v.Html)
     )
-    button(view, "Reset").click()
-    assert text(one(view, "running")).startswith("Running: Top-down consultation, coalition building")
+    eventually(
+        lambda: text(one(view, "running")).startswith("Running: Top-down consultation, coalition building")
+    )
 
 
 def test_a_seed_that_is_not_a_number_is_named_and_leaves_the_run_alone(dashboard):
@@ -154,10 +170,10 @@ def test_a_seed_that_is_not_a_number_is_named_and_leaves_the_run_alone(dashboard
     button(view, "Reset").click()
     assert month(view) == "Month 1 of 120"  # the running model is untouched
     assert any("cannot work together" in text(w) for w in widgets(view) if isinstance(w, v.Html))
+    assert button(view, "Step").disabled  # the run on screen no longer matches the controls
     typed(seed, "7")
     assert not seed.error
-    button(view, "Reset").click()
-    assert text(one(view, "running")).endswith("seed 7") and month(view) == "Month 0 of 120"
+    eventually(lambda: text(one(view, "running")).endswith("seed 7") and month(view) == "Month 0 of 120")
 
 
 def test_an_impossible_combination_is_named_next_to_the_field(dashboard):
@@ -218,7 +234,10 @@ def test_compare_says_which_set_up_a_problem_belongs_to(dashboard):
     # 28 residents: too few for top-down consultation's 30 participants (A), enough for the cooperative's 25
     typed(one(one(view, "parameter-population-residents"), "slider-typed", v.TextField), "28")
     problems = [text(w) for w in with_class(view, "field-problem")]
-    assert len(problems) == 1 and problems[0].startswith("Set-up A: More participants than residents")
+    # named for A under the shared sliders, and next to A's own participants slider; never for B
+    assert [p for p in problems if p.startswith("Set-up")] == [problems[-1]]
+    assert problems[-1].startswith("Set-up A: More participants than residents")
+    assert len(problems) == 2 and problems[0] == problems[-1].removeprefix("Set-up A: ")
 
 
 def test_stored_results_can_be_browsed(tmp_path, monkeypatch):
