@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from model import THEORY_PRESETS, GovernanceModel, Scenario
-from model.convening import participation_cost
+from model.convening import unable
 from model.kinds import ACADEMIC, GROUP, OFFICIAL, RESIDENT, THEORIES
 from model.metrics import RUNGS
 from model.restructuring import LEVERS
@@ -187,7 +187,7 @@ def read(model: GovernanceModel, previous_room: np.ndarray) -> dict[str, float]:
     ``previous_room`` is last month's meeting (``model.flows.meeting`` a month ago), which the model does not
     keep. Reads only; no random numbers.
     """
-    p, flows, s = model.people, model.flows, model.settings
+    p, flows = model.people, model.flows
     officials = p.kind == OFFICIAL
     residents = p.kind == RESIDENT
     actors = p.kind != GROUP
@@ -209,9 +209,7 @@ def read(model: GovernanceModel, previous_room: np.ndarray) -> dict[str, float]:
     out["dropped"] = len(dropped)
     out["dropped_marginalised"] = np.count_nonzero(p.marginalised[dropped])
     left = np.setdiff1d(previous_room[p.marginalised[previous_room]], flows.meeting)
-    burnt_out = p.fatigue[left] >= s.resources.dropout_fatigue
-    # the same test as convening's: time left after fatigue below what taking part costs
-    short = p.capacity[left] * (1 - p.fatigue[left]) < participation_cost(model)[left]
+    burnt_out, short = (why[left] for why in unable(model))  # convening's own test
     out["burnt_out"] = np.count_nonzero(burnt_out)
     out["short_of_time"] = np.count_nonzero(short & ~burnt_out)
     shares = np.bincount(p.toc[actors], minlength=len(THEORIES)) / max(np.count_nonzero(actors), 1)

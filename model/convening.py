@@ -58,9 +58,9 @@ def convene(m) -> None:
     p, d, b = m.people, m.settings.design, m.settings.behaviour
     r = m.n_residents
     res = np.arange(r)
-    cost = participation_cost(m)
     available = p.capacity * (1.0 - p.fatigue)
-    able = (available >= cost) & (p.fatigue < m.settings.resources.dropout_fatigue)
+    burnt_out, short_of_time = unable(m)
+    able = ~burnt_out & ~short_of_time
     keep = p.taking_part & able & (m.rng.random(p.n) < d.continuity)
     chosen = np.zeros(p.n, dtype=bool)
     chosen[keep] = True
@@ -115,6 +115,16 @@ def convene(m) -> None:
     if d.participants == 0:
         chosen[:] = False
     p.taking_part = chosen
+
+
+def unable(m) -> tuple[np.ndarray, np.ndarray]:
+    """Who cannot come this month, and why, over all actors: burnt out (fatigue at
+    ``resources.dropout_fatigue``) and short of time (capacity net of fatigue below what taking part
+    costs). :func:`convene` and the story of a run (:mod:`coprod.story`) both ask this."""
+    p = m.people
+    burnt_out = p.fatigue >= m.settings.resources.dropout_fatigue
+    short_of_time = p.capacity * (1.0 - p.fatigue) < participation_cost(m)
+    return burnt_out, short_of_time
 
 
 def seats(m) -> tuple[int, int, int]:

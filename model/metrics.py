@@ -289,8 +289,9 @@ def remember(m) -> None:
             mem.credibility = _ewma(mem.credibility, parity)
         people = idx[p.kind[idx] != GROUP]
         cost = participation_cost(m)[people]
-        burden = np.minimum(1.0, (cost + p.fatigue[people]) / p.capacity[people])
-        mem.time_burden = _ewma(mem.time_burden, float(burden.mean()))
+        if len(people):  # a room of groups alone (everyone else too tired to come) has no time burden
+            burden = np.minimum(1.0, (cost + p.fatigue[people]) / p.capacity[people])
+            mem.time_burden = _ewma(mem.time_burden, float(burden.mean()))
         convergence = unwarranted_convergence(flows.views_before, flows.views_after, s.context.needed_change)
         mem.unwarranted = _ewma(mem.unwarranted, convergence)
     mem.published = _ewma(mem.published, float(decision.published))

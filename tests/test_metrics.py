@@ -24,6 +24,7 @@ from model import (
     simulate,
 )
 from model.inequality import gini, total_variation
+from model.kinds import GROUP
 from model.metrics import need_orientation, unwarranted_convergence
 from model.network import betweenness, ei_index
 
@@ -220,3 +221,25 @@ def test_same_seed_same_outputs_in_a_new_process_and_a_different_seed_differs():
     a, b, c = run(11), run(11), run(12)
     assert a == b
     assert a != c
+
+
+def test_a_room_of_groups_alone_keeps_every_output_finite():
+    """With a low drop-out threshold every resident, official and academic is soon too tired to come, and
+    only civil-society groups hold seats: the month's time burden has no one to average over (found by
+    the Sobol study over every parameter; transaction_costs was nan from then on)."""
+    scenario = Scenario.build().with_overrides(
+        {
+            "design.kind": "citizens_assembly",
+            "population.residents": 200,
+            "resources.dropout_fatigue": 0.05,
+            "design.group_seats": 0.3,
+        }
+    )
+    model = GovernanceModel(scenario, rng=1)
+    seen_groups_alone = False
+    for _ in range(24):
+        model.step()
+        room = np.flatnonzero(model.people.taking_part)
+        seen_groups_alone |= len(room) > 0 and bool((model.people.kind[room] == GROUP).all())
+        assert all(np.isfinite(v) for v in model.outputs.values()), model.outputs
+    assert seen_groups_alone  # the case this test is about did occur
