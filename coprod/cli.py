@@ -1,4 +1,5 @@
-"""The ``coprod`` command line: validate, params, cities, run, sweep, analyze, rerun, dashboard.
+"""The ``coprod`` command line: validate, params, cities, hypotheses, run, sweep, analyze, discover,
+calibrate, rerun, dashboard.
 
 Bad input (a scenario, an experiment file, a ``--set``, a results file) exits with status 2 and one line
 per problem, ``FILE: key: what is wrong (got VALUE, allowed RANGE)``, writing nothing. A fault of the
@@ -138,6 +139,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true", help="as a Markdown table")
     p.set_defaults(handler=_cities)
 
+    p = sub.add_parser("hypotheses", help="list the theories' stated hypotheses, or judge them on a database")
+    p.add_argument(
+        "--file", metavar="FILE", help="a hypotheses file (default: data/hypotheses/hypotheses.toml)"
+    )
+    p.add_argument("--markdown", action="store_true", help="list as a Markdown table")
+    p.add_argument("--db", metavar="PATH", help="judge each hypothesis on this results database")
+    p.add_argument("--experiment", metavar="NAME", help="only this experiment (default: every one)")
+    p.add_argument("--out", metavar="DIR", help="write hypotheses.md and hypotheses.csv here")
+    p.set_defaults(handler=_hypotheses)
+
     p = sub.add_parser("run", help="run one scenario and print its outputs")
     p.add_argument("scenario", metavar="SCENARIO")
     # --steps and --seed are checked by the scenario schema, like any --set (one line naming run.steps)
@@ -177,6 +188,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", metavar="NAME")
     p.add_argument("--out", metavar="DIR")
     p.set_defaults(handler=_analyze)
+
+    p = sub.add_parser("discover", help="scenario discovery: the input ranges (PRIM, CART) behind an outcome")
+    p.add_argument("--db", required=True, metavar="PATH")
+    p.add_argument(
+        "--where", required=True, metavar="CONDITION", help="e.g. 'consensus_bias < 0.2 and structure > 0.6'"
+    )
+    p.add_argument("--experiment", metavar="NAME", help="default: the database's only experiment")
+    p.add_argument(
+        "--month", metavar="N", help="the recorded month the condition is judged at (default: the last)"
+    )
+    p.add_argument("--out", metavar="DIR", help="default: results/<experiment>/discovery/")
+    p.set_defaults(handler=_discover)
 
     p = sub.add_parser("calibrate", help="fit parameters to target patterns by ABC-SMC (pyabc)")
     p.add_argument("calibration", metavar="CALIBRATION", help="a calibration file (priors, settings)")
@@ -385,10 +408,22 @@ def _analyze(args) -> int:
     return main_analyze(args)
 
 
+def _discover(args) -> int:
+    from experiments.discovery import main_discover
+
+    return main_discover(args)
+
+
 def _calibrate(args) -> int:
     from experiments.calibration import main_calibrate
 
     return main_calibrate(args)
+
+
+def _hypotheses(args) -> int:
+    from experiments.hypotheses import main_hypotheses
+
+    return main_hypotheses(args)
 
 
 def _rerun(args) -> int:

@@ -880,12 +880,22 @@ def _prepare_ranked(store, runs, cols, rows, contents, summary_md, notes) -> Pre
     """A grid (or Latin hypercube) experiment: the ranked report (:mod:`experiments.report_page`) and the
     short ranked summary for the terminal (:mod:`experiments.report_ranking`)."""
     from experiments import report_page
+    from experiments.hypotheses import evaluate as judge_hypotheses
+    from experiments.hypotheses import html_section as hypotheses_html
+    from experiments.hypotheses import load_hypotheses
+    from experiments.hypotheses import markdown as hypotheses_markdown
     from experiments.report_ranking import terminal_summary
 
     ranks = report_page.rankings(cols, rows)
     pngs = report_page.figures(runs, ranks)
     contents.update(pngs)
-    answer = report_page.sections(runs, cols, rows, ranks, pngs) + report_page.glossary()
+    answer = report_page.sections(runs, cols, rows, ranks, pngs)
+    verdicts, verdict_notes = judge_hypotheses(runs, load_hypotheses())
+    if verdicts:  # the theories' stated hypotheses, where the experiment has runs of their theories
+        contents["hypotheses.md"] = hypotheses_markdown(verdicts, verdict_notes).encode()
+        contents["hypotheses.csv"] = csv_text(verdicts).encode()
+        answer += hypotheses_html(verdicts, verdict_notes)
+    answer += report_page.glossary()
     contents["report.html"] = _report_html(store, runs, cols, rows, [], "grid", [], notes, answer).encode()
     month = int(runs.steps[-1]) if len(runs.steps) else "?"
     terminal = terminal_summary(runs.experiment, cols, rows, month) if rows else ""
