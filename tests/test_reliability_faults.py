@@ -269,6 +269,9 @@ def _older(reference: Path, folder: Path, *changes: str) -> Path:
         contextlib.closing(sqlite3.connect(db)) as dst,
     ):
         src.backup(dst)
+        # older code wrote no views (runs_flat, experiment_<name>): without them a column can be dropped
+        for (view,) in dst.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
+            dst.execute(f'DROP VIEW "{view}"')
         for sql in changes:
             dst.execute(sql)
         dst.commit()
