@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from dashboards.words import BIAS_ROW, HIGHER_IS_BETTER, LABELS, ONE_CITY, signed
 from model import MARKERS
@@ -136,12 +135,9 @@ def spread(values: np.ndarray) -> Spread:
 def interval(differences: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
     """The mean of ``differences`` and its two-sided t interval; with one value the interval is unknown
     (nan). Equal differences give a zero-width interval at their value."""
-    d = np.asarray(differences, dtype=float)
-    mean = float(d.mean())
-    if len(d) < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)))
-    return mean, mean - half, mean + half
+    from experiments.analysis import mean_ci  # the report's own t interval, not a second copy
+
+    return mean_ci(np.asarray(differences, dtype=float), confidence)
 
 
 def difference(
