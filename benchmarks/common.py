@@ -75,7 +75,7 @@ def machine() -> dict[str, Any]:
 
 def code() -> dict[str, str]:
     """Which model code was measured: the model's own version hash, and the git commit (+ "dirty")."""
-    from model import code_version
+    from coprod.model import code_version
 
     try:
         commit = subprocess.run(

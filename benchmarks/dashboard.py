@@ -174,8 +174,8 @@ class _Page:
 
 def _headless_rate(residents: int, window: float) -> float:
     """Steps per second of the same set-up's model, stepped in this process."""
-    from dashboards.choices import Draft
-    from model import GovernanceModel
+    from coprod.dashboards.choices import Draft
+    from coprod.model import GovernanceModel
 
     scenario = (
         Draft()

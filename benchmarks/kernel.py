@@ -16,10 +16,10 @@ opinions; the time is divided by ``SWEEPS * n``. Below 10^4 agents several calls
 from __future__ import annotations
 
 import numpy as np
+from coprod.model.deliberation import deffuant
 
 from benchmarks.common import Section, interleave, median, say, spread, timed
 from benchmarks.references import mesa_deffuant, numpy_deffuant
-from model.deliberation import deffuant
 
 SWEEPS = 10
 THRESHOLD = 0.3

@@ -38,7 +38,7 @@ POPULATIONS: dict[int, tuple[int, int, int, int, int]] = {
 
 def scenario(residents: int, **extra: Any):
     """The benchmark scenario at ``residents`` residents (see ``POPULATIONS``)."""
-    from model import Scenario
+    from coprod.model import Scenario
 
     officials, academics, groups, districts, participants = POPULATIONS[residents]
     return Scenario.build(
@@ -57,7 +57,7 @@ def scenario(residents: int, **extra: Any):
 
 
 def build(residents: int, seed: int = 1):
-    from model import GovernanceModel
+    from coprod.model import GovernanceModel
 
     return GovernanceModel(scenario(residents), rng=seed)
 
@@ -67,7 +67,7 @@ def betweenness_timer():
     """Time :func:`model.metrics.leadership_concentration` (the sampled betweenness, run every
     ``run.betweenness_interval`` steps inside ``measure``) per model; the patch lives only in this process
     and is undone on leaving. Yields a dict: id(model) -> seconds."""
-    import model.metrics as metrics
+    import coprod.model.metrics as metrics
 
     spent: dict[int, float] = defaultdict(float)
     inner = metrics.leadership_concentration

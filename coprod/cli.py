@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from model import (
+from coprod.model import (
     MAPPINGS,
     OUTPUTS,
     Problem,
@@ -29,7 +29,7 @@ from model import (
     parse_assignment,
     simulate,
 )
-from model.footprint import estimate
+from coprod.model.footprint import estimate
 
 USER_ERROR = 2
 MACHINE_FAULT = 1
@@ -73,13 +73,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from experiments.store import StoreError
+    from coprod.experiments.store import StoreError
 
     return (StoreError,)
 
 
 def _machine_faults() -> tuple[type[BaseException], ...]:
-    from experiments.store import StoreFault
+    from coprod.experiments.store import StoreFault
 
     return (StoreFault,)
 
@@ -94,7 +94,7 @@ def _sqlite_line(args, err) -> int:
     """An SQLite failure that no narrower handler caught: say whose it is, in one line."""
     from pathlib import Path
 
-    from experiments.store import StoreError, sqlite_problem
+    from coprod.experiments.store import StoreError, sqlite_problem
 
     where = Path(getattr(args, "db", None) or "results database")
     problem = sqlite_problem(where, err, f"finish {args.command}")
@@ -103,7 +103,7 @@ def _sqlite_line(args, err) -> int:
 
 
 def _machine_errnos() -> set[int]:
-    from experiments.store import MACHINE_ERRNOS
+    from coprod.experiments.store import MACHINE_ERRNOS
 
     return MACHINE_ERRNOS
 
@@ -313,7 +313,7 @@ def _cities(args) -> int:
 
 def fits(scenario, source, allow_large: bool) -> list[str]:
     """The lines refusing a scenario too big for this machine's memory (a warning with --allow-large)."""
-    from model.footprint import fit_problems
+    from coprod.model.footprint import fit_problems
 
     lines = [Problem(*p).render(str(source)) for p in fit_problems(scenario.flat())]
     if allow_large:
@@ -332,7 +332,7 @@ def _run(args) -> int:
         return USER_ERROR
     store = None
     if args.db:
-        from experiments.store import Store
+        from coprod.experiments.store import Store
 
         store = Store(args.db)
     seed, steps = scenario.run.seed, scenario.run.steps
@@ -346,7 +346,7 @@ def _run(args) -> int:
         rows = simulate(scenario)
     seconds = time.perf_counter() - clock
     if store is not None:
-        from experiments.store import scenario_hash
+        from coprod.experiments.store import scenario_hash
 
         params = scenario.flat()
         store.record_run(
@@ -397,43 +397,43 @@ def _write_story(story, path: str | None) -> None:
 
 
 def _sweep(args) -> int:
-    from experiments.runner import main_sweep
+    from coprod.experiments.runner import main_sweep
 
     return main_sweep(args)
 
 
 def _analyze(args) -> int:
-    from experiments.analysis import main_analyze
+    from coprod.experiments.analysis import main_analyze
 
     return main_analyze(args)
 
 
 def _discover(args) -> int:
-    from experiments.discovery import main_discover
+    from coprod.experiments.discovery import main_discover
 
     return main_discover(args)
 
 
 def _calibrate(args) -> int:
-    from experiments.calibration import main_calibrate
+    from coprod.experiments.calibration import main_calibrate
 
     return main_calibrate(args)
 
 
 def _hypotheses(args) -> int:
-    from experiments.hypotheses import main_hypotheses
+    from coprod.experiments.hypotheses import main_hypotheses
 
     return main_hypotheses(args)
 
 
 def _rerun(args) -> int:
-    from experiments.runner import main_rerun
+    from coprod.experiments.runner import main_rerun
 
     return main_rerun(args)
 
 
 def _dashboard(args) -> int:
-    from dashboards.serve import main_dashboard
+    from coprod.dashboards.serve import main_dashboard
 
     return main_dashboard(args)
 

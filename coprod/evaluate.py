@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from model import OUTPUTS, Problem, Scenario, ScenarioError, simulate
+from coprod.model import OUTPUTS, Problem, Scenario, ScenarioError, simulate
 
 # the run's length and seed are the keyword arguments, so that no caller sets them twice
 _ARGUMENTS = {"run.steps": "steps", "run.seed": "seed"}

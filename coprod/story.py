@@ -27,11 +27,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from model import THEORY_PRESETS, GovernanceModel, Scenario
-from model.convening import unable
-from model.kinds import ACADEMIC, GROUP, OFFICIAL, RESIDENT, THEORIES
-from model.metrics import RUNGS
-from model.restructuring import LEVERS
+from coprod.model import THEORY_PRESETS, GovernanceModel, Scenario
+from coprod.model.convening import unable
+from coprod.model.kinds import ACADEMIC, GROUP, OFFICIAL, RESIDENT, THEORIES
+from coprod.model.metrics import RUNGS
+from coprod.model.restructuring import LEVERS
 
 # ------------------------------------------------------------------------ presentation thresholds
 # (assumptions: they choose what the story tells, not what the model does)

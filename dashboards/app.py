@@ -10,12 +10,11 @@ import warnings
 
 import solara
 import solara.server.settings
-
-from dashboards import guard
-from dashboards.browse import Browse
-from dashboards.compare import Compare
-from dashboards.explore import Explore
-from dashboards.widgets import CSS
+from coprod.dashboards import guard
+from coprod.dashboards.browse import Browse
+from coprod.dashboards.compare import Compare
+from coprod.dashboards.explore import Explore
+from coprod.dashboards.widgets import CSS
 
 # ``coprod dashboard`` put the websocket frame guard in place already; this covers ``solara run`` by hand
 # (Solara runs this file at start-up, before it accepts a connection).

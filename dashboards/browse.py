@@ -7,12 +7,18 @@ from pathlib import Path
 
 import numpy as np
 import solara
-
-from dashboards import charts
-from dashboards.choices import label_of
-from dashboards.results import FOLDER_VARIABLE, ResultsError, ResultsFile, allowed_folder, databases, resolve
-from dashboards.widgets import Prose, Svg
-from model import CONSENSUS, DESIGN_PRESETS, MARKERS, QUALITIES, RISKS, THEORY_PRESETS
+from coprod.dashboards import charts
+from coprod.dashboards.choices import label_of
+from coprod.dashboards.results import (
+    FOLDER_VARIABLE,
+    ResultsError,
+    ResultsFile,
+    allowed_folder,
+    databases,
+    resolve,
+)
+from coprod.dashboards.widgets import Prose, Svg
+from coprod.model import CONSENSUS, DESIGN_PRESETS, MARKERS, QUALITIES, RISKS, THEORY_PRESETS
 
 SHOWN_PARAMETERS = ("population.residents", "run.seed", "run.steps")
 

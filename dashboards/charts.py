@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from html import escape
 
 import numpy as np
-
-from dashboards.runs import NetworkPicture
-from dashboards.words import (
+from coprod.dashboards.runs import NetworkPicture
+from coprod.dashboards.words import (
     CHANGE_WITHIN,
     HIGHER_IS_BETTER,
     KINDS,
@@ -25,7 +24,7 @@ from dashboards.words import (
     good_news,
     number,
 )
-from model import MARKERS
+from coprod.model import MARKERS
 
 SETUP_COLOURS = ("#1f77b4", "#d62728")  # set-up A, set-up B
 START_COLOUR = "#888888"

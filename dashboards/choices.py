@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from model import DESIGN_PRESETS, PARAMETERS, THEORY_PRESETS, Problem, Scenario, ScenarioError
+from coprod.model import DESIGN_PRESETS, PARAMETERS, THEORY_PRESETS, Problem, Scenario, ScenarioError
 
 # The main parameters a workshop moves, grouped under plain headings; the rest keep their design's values.
 SLIDER_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -15,11 +15,10 @@ from html import escape
 from types import MappingProxyType
 
 import solara
+from coprod.dashboards.choices import Draft, label_of
+from coprod.dashboards.widgets import Prose
+from coprod.model import City, load_cities
 from solara.alias import rv
-
-from dashboards.choices import Draft, label_of
-from dashboards.widgets import Prose
-from model import City, load_cities
 
 NONE = "none"
 NO_CITY_LABEL = "None (the design's own city settings)"

@@ -13,15 +13,14 @@ from html import escape
 from types import MappingProxyType
 
 import solara
-
-from dashboards import charts
-from dashboards.choices import SEED_KEY, SLIDER_GROUPS, Checked, Draft, parse_seed, slider
-from dashboards.explore import BiasChart
-from dashboards.player import Clock, use_clock, use_follow, use_player
-from dashboards.runs import Pair, Run
-from dashboards.seeds import COUNTS, DEFAULT_COUNT, Progress, run_both, seeds
-from dashboards.verdict import Difference, Verdict, differences, verdict
-from dashboards.widgets import (
+from coprod.dashboards import charts
+from coprod.dashboards.choices import SEED_KEY, SLIDER_GROUPS, Checked, Draft, parse_seed, slider
+from coprod.dashboards.explore import BiasChart
+from coprod.dashboards.player import Clock, use_clock, use_follow, use_player
+from coprod.dashboards.runs import Pair, Run
+from coprod.dashboards.seeds import COUNTS, DEFAULT_COUNT, Progress, run_both, seeds
+from coprod.dashboards.verdict import Difference, Verdict, differences, verdict
+from coprod.dashboards.widgets import (
     Controls,
     DesignPicker,
     Downloads,
@@ -32,7 +31,7 @@ from dashboards.widgets import (
     TheoryMix,
     TheoryPicker,
 )
-from dashboards.words import DISSENSUS, LOWER_HEADING, SAME, number
+from coprod.dashboards.words import DISSENSUS, LOWER_HEADING, SAME, number
 
 SHARED = (*dict(SLIDER_GROUPS)["The city"], *dict(SLIDER_GROUPS)["The run"])
 OWN = tuple(key for _, keys in SLIDER_GROUPS for key in keys if key not in SHARED)  # each set-up's own

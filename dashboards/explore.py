@@ -13,13 +13,12 @@ from __future__ import annotations
 from typing import cast
 
 import solara
-
-from dashboards import charts
-from dashboards.choices import SEED_KEY, SLIDER_GROUPS, Draft, slider
-from dashboards.cities import CityPicker, with_city
-from dashboards.player import Clock, use_clock, use_follow, use_player
-from dashboards.runs import Run
-from dashboards.widgets import (
+from coprod.dashboards import charts
+from coprod.dashboards.choices import SEED_KEY, SLIDER_GROUPS, Draft, slider
+from coprod.dashboards.cities import CityPicker, with_city
+from coprod.dashboards.player import Clock, use_clock, use_follow, use_player
+from coprod.dashboards.runs import Run
+from coprod.dashboards.widgets import (
     Controls,
     DesignPicker,
     Downloads,
@@ -32,7 +31,7 @@ from dashboards.widgets import (
     TheoryPicker,
     section_class,
 )
-from dashboards.words import SECTIONS
+from coprod.dashboards.words import SECTIONS
 
 FIX_FIRST = (
     "Some settings cannot work together (see the messages in red). The run on screen is the last set-up "

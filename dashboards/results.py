@@ -18,8 +18,7 @@ from urllib.parse import quote
 
 import numpy as np
 import sqlite_utils
-
-from model import OUTPUTS
+from coprod.model import OUTPUTS
 
 FOLDER_VARIABLE = "COPROD_RESULTS_DIR"
 SUFFIXES = (".db", ".sqlite", ".sqlite3")

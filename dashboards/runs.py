@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
-
-from model import (
+from coprod.model import (
     DESIGN_PRESETS,
     MARKERS,
     OUTPUTS,

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-
-from model import Scenario, simulate
+from coprod.model import Scenario, simulate
 
 COUNTS = (3, 5, 10)  # the seed counts the page offers; 5 runs both set-ups in 10-25 s on 2 busy cores
 DEFAULT_COUNT = 5

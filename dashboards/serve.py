@@ -1,6 +1,6 @@
 """``coprod dashboard``: serve the workshop dashboard with ``solara run`` on this machine.
 
-The server is a process of its own, started as ``python -m dashboards.serve --memory-ceiling-mb N run
+The server is a process of its own, started as ``python -m coprod.dashboards.serve --memory-ceiling-mb N run
 app.py ...``: run as a module, this file caps the process's address space at N MiB (``RLIMIT_AS``), puts
 the websocket frame guard (``dashboards/guard.py``) in place before Solara's server module is imported, and
 hands the rest of the command line to Solara's own ``solara run``.
@@ -52,7 +52,7 @@ def command(host: str, port: int, ceiling_mb: int = MEMORY_CEILING_MB) -> list[s
     return [
         sys.executable,
         "-m",
-        "dashboards.serve",
+        "coprod.dashboards.serve",
         CEILING_OPTION,
         str(ceiling_mb),
         "run",
@@ -109,11 +109,12 @@ def limit_memory(ceiling_mb: int) -> None:
 def _serve(argv: list[str]) -> None:
     """The server process: the ceiling, the guard, then ``solara`` with the rest of ``argv``."""
     if len(argv) < 2 or argv[0] != CEILING_OPTION:
-        sys.exit(f"usage: python -m dashboards.serve {CEILING_OPTION} MIB run APP [solara run options]")
+        sys.exit(
+            f"usage: python -m coprod.dashboards.serve {CEILING_OPTION} MIB run APP [solara run options]"
+        )
     limit_memory(int(argv[1]))
+    from coprod.dashboards import guard
     from solara.__main__ import main as solara_main
-
-    from dashboards import guard
 
     guard.install()
     sys.argv = ["solara", *argv[2:]]

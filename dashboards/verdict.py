@@ -24,9 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
-from dashboards.words import BIAS_ROW, HIGHER_IS_BETTER, LABELS, ONE_CITY, signed
-from model import MARKERS
+from coprod.dashboards.words import BIAS_ROW, HIGHER_IS_BETTER, LABELS, ONE_CITY, signed
+from coprod.model import MARKERS
 
 MEASURES = ("toc_attrition", "unwarranted_convergence")
 BIAS = "consensus_bias"
@@ -135,7 +134,7 @@ def spread(values: np.ndarray) -> Spread:
 def interval(differences: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
     """The mean of ``differences`` and its two-sided t interval; with one value the interval is unknown
     (nan). Equal differences give a zero-width interval at their value."""
-    from experiments.analysis import mean_ci  # the report's own t interval, not a second copy
+    from coprod.experiments.analysis import mean_ci  # the report's own t interval, not a second copy
 
     return mean_ci(np.asarray(differences, dtype=float), confidence)
 

@@ -7,13 +7,12 @@ from html import escape
 from typing import Any, cast
 
 import solara
+from coprod.dashboards import charts
+from coprod.dashboards.choices import Slider, designs, parse_whole, theories
+from coprod.dashboards.player import SPEEDS, Clock, step_once
+from coprod.dashboards.words import LABELS, SECTIONS, explain, number
+from coprod.model import DESIGN_PRESETS, THEORY_PRESETS
 from solara.alias import rv
-
-from dashboards import charts
-from dashboards.choices import Slider, designs, parse_whole, theories
-from dashboards.player import SPEEDS, Clock, step_once
-from dashboards.words import LABELS, SECTIONS, explain, number
-from model import DESIGN_PRESETS, THEORY_PRESETS
 
 CSS = """
 /* The first screen must hold the controls, the eight markers and consensus bias with its chart at 1280x720

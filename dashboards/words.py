@@ -7,7 +7,7 @@ live here.
 
 from __future__ import annotations
 
-from model import CONSENSUS, DESCRIPTIONS, MARKERS, QUALITIES, RISKS, SIGNATURES
+from coprod.model import CONSENSUS, DESCRIPTIONS, MARKERS, QUALITIES, RISKS, SIGNATURES
 
 # Short names, in the seed's words where it has them (its Table 3 and its "Reflection" slide).
 LABELS: dict[str, str] = {

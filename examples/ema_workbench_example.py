@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from coprod.model import PARAMETERS
 from ema_workbench import (
     CategoricalParameter,
     Constant,
@@ -25,7 +26,6 @@ from ema_workbench import (
 )
 
 from coprod import evaluate
-from model import PARAMETERS
 
 UNCERTAIN = ("context.inequality", "context.baseline_trust", "context.civil_society_density")
 DESIGNS = PARAMETERS["design.kind"].choices

@@ -61,9 +61,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from experiments.store import StoreError
-from experiments.untrusted import (
+from coprod.experiments.store import StoreError
+from coprod.experiments.untrusted import (
     check_targets,
     csv_cell,
     markdown_cell,
@@ -74,7 +73,7 @@ from experiments.untrusted import (
     text,
     write_files,
 )
-from model import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, PARAMETERS, QUALITIES
+from coprod.model import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, PARAMETERS, QUALITIES
 
 SUMMARY_OUTPUTS = (*MARKERS, CONSENSUS[0], *QUALITIES)
 GROUP_KEYS = ("design.kind", "theory.kind")
@@ -378,7 +377,7 @@ def summary(runs: Runs, outputs=SUMMARY_OUTPUTS) -> tuple[list[str], list[dict[s
 
 
 def _design_order(runs: Runs) -> dict[str, int]:
-    from model import DESIGN_PRESETS, THEORY_PRESETS
+    from coprod.model import DESIGN_PRESETS, THEORY_PRESETS
 
     names = [*DESIGN_PRESETS, *THEORY_PRESETS]
     for b in runs.definition.get("scenarios", []):
@@ -504,7 +503,7 @@ def sensitivity(runs: Runs) -> tuple[list[dict], list[str]]:
     """Sobol or Morris indices per base scenario and output (per group when the factors are grouped), each
     row with the output's replication noise beside them (:func:`replication_noise`); the rows and notes on
     what was skipped."""
-    from experiments.design import Factor, Sampler, group_names, problem, run_seed, sample_matrix
+    from coprod.experiments.design import Factor, Sampler, group_names, problem, run_seed, sample_matrix
 
     definition = runs.definition
     sampler = Sampler.from_json(definition.get("sampler", {}))
@@ -879,12 +878,12 @@ def prepare(store, experiment: Any) -> Prepared:
 def _prepare_ranked(store, runs, cols, rows, contents, summary_md, notes) -> Prepared:
     """A grid (or Latin hypercube) experiment: the ranked report (:mod:`experiments.report_page`) and the
     short ranked summary for the terminal (:mod:`experiments.report_ranking`)."""
-    from experiments import report_page
-    from experiments.hypotheses import evaluate as judge_hypotheses
-    from experiments.hypotheses import html_section as hypotheses_html
-    from experiments.hypotheses import load_hypotheses
-    from experiments.hypotheses import markdown as hypotheses_markdown
-    from experiments.report_ranking import terminal_summary
+    from coprod.experiments import report_page
+    from coprod.experiments.hypotheses import evaluate as judge_hypotheses
+    from coprod.experiments.hypotheses import html_section as hypotheses_html
+    from coprod.experiments.hypotheses import load_hypotheses
+    from coprod.experiments.hypotheses import markdown as hypotheses_markdown
+    from coprod.experiments.report_ranking import terminal_summary
 
     ranks = report_page.rankings(cols, rows)
     pngs = report_page.figures(runs, ranks)
@@ -998,7 +997,7 @@ def _sens_table(rows) -> str:
 
 def main_analyze(args) -> int:
     """``coprod analyze``: print each summary table and the paths of the report and the database."""
-    from experiments.store import Store
+    from coprod.experiments.store import Store
 
     with Store.existing(args.db) as store:
         return _analyze_all(store, args)

@@ -64,11 +64,10 @@ from typing import Any
 
 import numpy as np
 import pyabc
-
-from experiments.design import PLAIN_NAME, _integer
-from experiments.runner import _cores
-from experiments.targets import Target, interval_z, load_targets, observe_runs
-from model import (
+from coprod.experiments.design import PLAIN_NAME, _integer
+from coprod.experiments.runner import _cores
+from coprod.experiments.targets import Target, interval_z, load_targets, observe_runs
+from coprod.model import (
     PARAMETERS,
     Problem,
     ScenarioError,
@@ -406,7 +405,7 @@ def calibrate(
     out=sys.stderr,
 ) -> Outcome:
     """Run (or resume) the calibration into ``db``; return its posterior and checks."""
-    from experiments.store import Store, StoreError
+    from coprod.experiments.store import Store, StoreError
 
     clock = time.perf_counter()
     with Store(db) as store:
@@ -606,7 +605,7 @@ class _executor:
 
     def __enter__(self) -> Callable:
         if self.scheduler is not None:
-            from experiments.runner import _dask
+            from coprod.experiments.runner import _dask
 
             executor, _ = _dask(self.scheduler, self.workers, self._stack)
             return lambda f, xs: list(executor.map(f, list(xs)))

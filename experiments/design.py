@@ -65,8 +65,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from model import (
+from coprod.model import (
     CONSENSUS,
     MARKERS,
     OUTPUTS,

@@ -45,10 +45,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from experiments.analysis import RESULTS_DIR, Runs, load_runs
-from experiments.store import StoreError
-from experiments.untrusted import (
+from coprod.experiments.analysis import RESULTS_DIR, Runs, load_runs
+from coprod.experiments.store import StoreError
+from coprod.experiments.untrusted import (
     csv_cell,
     markdown_cell,
     plain,
@@ -58,8 +57,8 @@ from experiments.untrusted import (
     text,
     write_files,
 )
-from experiments.where import Condition, parse
-from model import PARAMETERS, Problem, ScenarioError
+from coprod.experiments.where import Condition, parse
+from coprod.model import PARAMETERS, Problem, ScenarioError
 
 # The box-selection rule (an assumption, a judgement call in scenario discovery): of the boxes on the
 # peeling trajectory that keep at least this share of the runs meeting the condition, the densest; ties
@@ -696,7 +695,7 @@ def _plot(d: Discovery, condition: Condition) -> bytes:
 
 def main_discover(args) -> int:
     """``coprod discover``: check the condition and the month, read, discover, then write and print."""
-    from experiments.store import Store
+    from coprod.experiments.store import Store
 
     condition = parse(args.where)
     month = parse_month(args.month)

@@ -38,10 +38,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from model import OUTPUTS, PARAMETERS, Problem, ScenarioError, read_toml
-from model.kinds import THEORIES
-from model.scenario import DesignKind
+from coprod.model import OUTPUTS, PARAMETERS, Problem, ScenarioError, read_toml
+from coprod.model.kinds import THEORIES
+from coprod.model.scenario import DesignKind
 
 ROOT = Path(__file__).resolve().parents[1]
 HYPOTHESES_FILE = ROOT / "data" / "hypotheses" / "hypotheses.toml"
@@ -344,7 +343,7 @@ def evaluate(runs, hypotheses: Sequence[Hypothesis]) -> tuple[list[dict[str, Any
     """Judge each hypothesis in each cell of ``runs`` (an :class:`experiments.analysis.Runs`) in which its
     theory is the programme and which lies in its designs: one row per hypothesis and cell, and a note for
     each hypothesis that had no such cell."""
-    from experiments.analysis import _cell, group_columns
+    from coprod.experiments.analysis import _cell, group_columns
 
     cols = [c for c in group_columns(runs) if c != "theory"]
     cells: dict[tuple, dict[str, list[int]]] = {}
@@ -418,7 +417,7 @@ def _verdict(h: Hypothesis, main: Estimate, guards: list[Estimate]) -> tuple[str
 
 def _estimate(runs, claim: Claim, arms: dict[str, list[int]], theory: str) -> Estimate:
     """The claim measured on the programme's runs in one cell (for ``versus``, against each rival)."""
-    from experiments.analysis import mean_ci
+    from coprod.experiments.analysis import mean_ci
 
     mine = _values(runs, arms[theory], claim.output, claim.month, claim.compare)
     if mine is None:
@@ -444,7 +443,7 @@ def _estimate(runs, claim: Claim, arms: dict[str, list[int]], theory: str) -> Es
 
 
 def _difference(mine: np.ndarray, theirs: np.ndarray, rival: str, claim: Claim) -> Estimate:
-    from experiments.patterns import welch
+    from coprod.experiments.patterns import welch
 
     n = min(len(mine), len(theirs))
     if n == 0:
@@ -484,7 +483,7 @@ def _finite_or(x: float, default: float = math.inf) -> float:
 
 def markdown(rows: Sequence[Mapping[str, Any]], notes: Sequence[str] = ()) -> str:
     """The verdicts as a Markdown table, every stored text escaped (:mod:`experiments.untrusted`)."""
-    from experiments.untrusted import markdown_cell
+    from coprod.experiments.untrusted import markdown_cell
 
     cell_cols = [k for k in (rows[0] if rows else {}) if k not in RESULT_FIELDS]
     head = ["hypothesis", *cell_cols, "claim", "n", "effect [95% CI]", "and", "verdict"]
@@ -539,8 +538,8 @@ def hypotheses_report(
 ) -> tuple[str, list[dict[str, Any]]]:
     """The verdicts of ``hypotheses`` (default: the shipped file) on ``experiment`` in ``db`` (a path or
     an open :class:`experiments.store.Store`): the Markdown table, and one row per hypothesis and cell."""
-    from experiments.analysis import load_runs
-    from experiments.store import Store
+    from coprod.experiments.analysis import load_runs
+    from coprod.experiments.store import Store
 
     hypotheses = load_hypotheses() if hypotheses is None else hypotheses
     if isinstance(db, Store):
@@ -560,14 +559,14 @@ def main_hypotheses(args) -> int:
     hypotheses = load_hypotheses(args.file or HYPOTHESES_FILE)
     if args.db is None:
         if args.experiment or args.out:
-            from experiments.store import StoreError
+            from coprod.experiments.store import StoreError
 
             raise StoreError("hypotheses: --experiment and --out need --db (the results database)")
         print(listing(hypotheses, markdown=args.markdown))
         return 0
-    from experiments.analysis import csv_text
-    from experiments.store import Store
-    from experiments.untrusted import check_targets, plain, write_files
+    from coprod.experiments.analysis import csv_text
+    from coprod.experiments.store import Store
+    from coprod.experiments.untrusted import check_targets, plain, write_files
 
     with Store.existing(args.db) as store:
         names = _chosen(store, args)
@@ -593,8 +592,8 @@ def main_hypotheses(args) -> int:
 
 def _chosen(store, args) -> list[str]:
     """The experiments to judge: the one named, or every one in the database."""
-    from experiments.store import StoreError
-    from experiments.untrusted import plain, shown
+    from coprod.experiments.store import StoreError
+    from coprod.experiments.untrusted import plain, shown
 
     names = store.experiment_names()
     if args.experiment is None:

@@ -44,7 +44,7 @@ by theory, then role, then index; that child spawns two more, one for a ``numpy`
 hidden parameters, one for the run's seed. The forest's ``random_state`` comes from
 ``SeedSequence(root, spawn_key=(len(THEORIES),))``. Results are the same for any number of workers.
 
-``python -m experiments.identify [CONFIG] [--workers N] [--reference N] [--test N] [--steps N]
+``python -m coprod.experiments.identify [CONFIG] [--workers N] [--reference N] [--test N] [--steps N]
 [--set key=value]... [--out PATH]`` prints the report (Markdown). Bad input is one line on stderr and
 exit status 2, with nothing written.
 """
@@ -61,11 +61,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.metrics import confusion_matrix
-
-from model import (
+from coprod.model import (
     OUTPUTS,
     PARAMETERS,
     Problem,
@@ -76,7 +72,10 @@ from model import (
     read_toml,
     simulate,
 )
-from model.kinds import THEORIES
+from coprod.model.kinds import THEORIES
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import confusion_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "experiments" / "identify.toml"
@@ -458,7 +457,7 @@ def report(config: Config, months: np.ndarray, choices: list[Choice]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m experiments.identify", description=__doc__.split("\n")[0]
+        prog="python -m coprod.experiments.identify", description=__doc__.split("\n")[0]
     )
     parser.add_argument("config", nargs="?", default=str(CONFIG), help="experiment TOML file")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="simulation processes")

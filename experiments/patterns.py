@@ -7,7 +7,7 @@ pattern *holds* when the interval lies wholly on the predicted side of zero, aga
 Nothing here forces a pattern: the arms are the shipped scenario files, and a pattern that does not emerge
 is reported with its numbers.
 
-``python -m experiments.patterns [--set key=value]... [--replications N]`` prints the table (Markdown),
+``python -m coprod.experiments.patterns [--set key=value]... [--replications N]`` prints the table (Markdown),
 e.g. under the reversed normative assumptions of ``experiments/reversed_assumptions.toml``.
 """
 
@@ -22,10 +22,9 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from coprod.model import ScenarioError, load_scenario, parse_assignment, simulate
+from coprod.model.kinds import THEORIES
 from scipy import stats
-
-from model import ScenarioError, load_scenario, parse_assignment, simulate
-from model.kinds import THEORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 REPLICATIONS = 30
@@ -260,7 +259,7 @@ def table(world: tuple = (), replications: int = REPLICATIONS) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m experiments.patterns", description=__doc__.split("\n")[0]
+        prog="python -m coprod.experiments.patterns", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a setting for every arm"

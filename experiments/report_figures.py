@@ -11,12 +11,20 @@ import math
 import textwrap
 
 import numpy as np
-
-from experiments.analysis import Runs, _colours, _design_order, _designs, _figure, _png, _sort_key, mean_ci
-from experiments.report_labels import direction, label, value_label
-from experiments.report_ranking import Ranking
-from experiments.untrusted import plot_label
-from model import MARKERS
+from coprod.experiments.analysis import (
+    Runs,
+    _colours,
+    _design_order,
+    _designs,
+    _figure,
+    _png,
+    _sort_key,
+    mean_ci,
+)
+from coprod.experiments.report_labels import direction, label, value_label
+from coprod.experiments.report_ranking import Ranking
+from coprod.experiments.untrusted import plot_label
+from coprod.model import MARKERS
 
 DPI = 80  # these figures are many: smaller files, a report that loads quickly
 FOREST_ROWS = 40  # cells drawn in one forest plot at most, best first; the page says how many are left out

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboards.words import HIGHER_IS_BETTER, LABELS
-from experiments.untrusted import text
-from model import CONSENSUS, DESIGN_PRESETS, MARKERS, OUTPUTS, QUALITIES, RISKS, SIGNATURES, THEORY_PRESETS
+from coprod.dashboards.words import HIGHER_IS_BETTER, LABELS
+from coprod.experiments.untrusted import text
+from coprod.model import (
+    CONSENSUS,
+    DESIGN_PRESETS,
+    MARKERS,
+    OUTPUTS,
+    QUALITIES,
+    RISKS,
+    SIGNATURES,
+    THEORY_PRESETS,
+)
 
 _MARKER = "a progress marker for a 'more just' city (DESIGN.md, Outputs): more of it is progress"
 _QUALITY = "a quality of just coproduction (DESIGN.md, Outputs): more of it is more just"

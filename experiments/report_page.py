@@ -19,12 +19,20 @@ import html
 import math
 from typing import Any
 
-from experiments.analysis import Runs, _colours, _designs
-from experiments.report_figures import FOREST_ROWS, forest_plot, over_time_by_theory, radar_by_theory
-from experiments.report_labels import FAMILIES, REASONS, column_label, direction, label, ranked, value_label
-from experiments.report_ranking import Ranking, interval, number, rank
-from experiments.untrusted import text
-from model import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, QUALITIES, RISKS, SIGNATURES
+from coprod.experiments.analysis import Runs, _colours, _designs
+from coprod.experiments.report_figures import FOREST_ROWS, forest_plot, over_time_by_theory, radar_by_theory
+from coprod.experiments.report_labels import (
+    FAMILIES,
+    REASONS,
+    column_label,
+    direction,
+    label,
+    ranked,
+    value_label,
+)
+from coprod.experiments.report_ranking import Ranking, interval, number, rank
+from coprod.experiments.untrusted import text
+from coprod.model import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, QUALITIES, RISKS, SIGNATURES
 
 e = html.escape
 

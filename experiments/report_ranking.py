@@ -16,8 +16,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from experiments.report_labels import KEY_OUTPUTS, direction, label, ranked, value_label
-from experiments.untrusted import markdown_cell, plain
+from coprod.experiments.report_labels import KEY_OUTPUTS, direction, label, ranked, value_label
+from coprod.experiments.untrusted import markdown_cell, plain
 
 WIDTH = 100  # columns the terminal summary fits in
 TOP = 3  # cells per output in the terminal summary

@@ -60,8 +60,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from experiments.store import StoreWriteError
-from model import OUTPUTS, Problem, Scenario, ScenarioError, code_version
+from coprod.experiments.store import StoreWriteError
+from coprod.model import OUTPUTS, Problem, Scenario, ScenarioError, code_version
 
 FAULT_ENV = "COPROD_FAULT_RUN_KEY"
 KILL_ENV = "COPROD_FAULT_KILL_RUN_KEY"
@@ -123,7 +123,7 @@ def simulate_within(scenario: Scenario, seed: int, every: int, limit: float) -> 
 
     It must give the same rows as ``simulate`` (a test checks it); the clock is read between steps.
     """
-    from model import GovernanceModel
+    from coprod.model import GovernanceModel
 
     start = time.perf_counter()
     steps = scenario.run.steps
@@ -140,7 +140,7 @@ def simulate_within(scenario: Scenario, seed: int, every: int, limit: float) -> 
 
 def execute(task: RunTask) -> RunResult:
     """Run one task; never raises for a fault of the run itself."""
-    from model import simulate
+    from coprod.model import simulate
 
     started = _now()
     clock = time.perf_counter()
@@ -259,7 +259,7 @@ class LocalPool:
         self.context = multiprocessing.get_context(method)
         if method == "forkserver":
             # workers fork from a server that has already imported the model: no per-worker import cost
-            self.context.set_forkserver_preload(["experiments.runner", "model"])
+            self.context.set_forkserver_preload(["coprod.experiments.runner", "coprod.model"])
         self.workers: list[_Worker] = []
         for _ in range(size):
             self.workers.append(self._start())
@@ -326,7 +326,8 @@ def _local_cluster_settings() -> dict:
         with dask.config.set(settings):
             from distributed.utils import get_mp_context
 
-            get_mp_context().set_forkserver_preload(["distributed", "experiments.runner", "model"])
+            preload = ["distributed", "coprod.experiments.runner", "coprod.model"]
+            get_mp_context().set_forkserver_preload(preload)
     return settings
 
 
@@ -453,7 +454,7 @@ def sweep(
                 tqdm(total=len(tasks), unit="run", desc=experiment.name, disable=not show, file=sys.stderr)
             )
             if not show and progress is None:  # no terminal to draw a bar on: a line every few percent
-                from experiments.report_progress import ProgressLines
+                from coprod.experiments.report_progress import ProgressLines
 
                 bar = ProgressLines(experiment.name, len(tasks), out)
             record = _recorder(store, experiment.name, runs, bar)
@@ -627,7 +628,7 @@ def _death(exitcode: int | None) -> str:
 
 
 def _check_compatible(store, name: str, definition: dict, version: str) -> None:
-    from experiments.store import StoreError
+    from coprod.experiments.store import StoreError
 
     existing = store.experiment(name)
     if existing is None:
@@ -656,8 +657,8 @@ def _now() -> str:
 
 def main_sweep(args) -> int:
     """``coprod sweep``: 0 when every run is done, 1 when some failed or timed out."""
-    from experiments.design import load_experiment
-    from experiments.store import Store, StoreError, StoreFault
+    from coprod.experiments.design import load_experiment
+    from coprod.experiments.store import Store, StoreError, StoreFault
 
     problems = []
     if args.workers is not None and args.workers < 1:
@@ -728,7 +729,7 @@ def main_sweep(args) -> int:
 def _fit_in_memory(experiment, workers: int, allow_large: bool) -> int:
     """Refuse an experiment whose largest run would not fit in memory here (a warning with
     --allow-large), and start no more workers than the memory holds at once."""
-    from model.footprint import USABLE_SHARE, available_memory, estimate, fit_problems, size
+    from coprod.model.footprint import USABLE_SHARE, available_memory, estimate, fit_problems, size
 
     runs = experiment.runs
     if not runs:
@@ -758,7 +759,7 @@ def _fit_in_memory(experiment, workers: int, allow_large: bool) -> int:
 
 def _set_aside_if_stale(db: Path, experiment) -> None:
     """Rename ``db`` to ``NAME.<code version>.db`` if it holds ``experiment`` from other code or setup."""
-    from experiments.store import Store, StoreError
+    from coprod.experiments.store import Store, StoreError
 
     if not db.is_file():
         return
@@ -804,14 +805,14 @@ def _cores() -> int:
 
 def main_rerun(args) -> int:
     """``coprod rerun``: 0 when the stored outputs are reproduced exactly, 1 when they differ."""
-    from experiments.store import Store
+    from coprod.experiments.store import Store
 
     with Store.existing(args.db) as store:
         return _rerun(store, args)
 
 
 def _rerun(store, args) -> int:
-    from experiments.store import StoreError, scenario_hash
+    from coprod.experiments.store import StoreError, scenario_hash
 
     key = args.run_key
     experiment = args.experiment

@@ -56,9 +56,8 @@ from typing import Any
 from urllib.parse import quote
 
 import sqlite_utils
+from coprod.model import OUTPUTS, PARAMETERS
 from sqlite_utils.db import quote_identifier
-
-from model import OUTPUTS, PARAMETERS
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 5.0  # how long a write waits for another connection's lock (SQLite's busy timeout)
@@ -532,7 +531,7 @@ def _literal(text: str) -> str:
 
 def _check_regular(path: Path) -> int:
     """The size of ``path``, which must be a regular file (never a FIFO, a device or a folder)."""
-    from model.files import kind_of
+    from coprod.model.files import kind_of
 
     try:
         info = path.stat()

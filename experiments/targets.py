@@ -30,11 +30,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from coprod.model import OUTPUTS, PARAMETERS, Problem, Scenario, ScenarioError, read_toml
+from coprod.model.observables import OBSERVABLES, ObservedModel, observe
+from coprod.model.scenario import DesignKind
 from scipy.stats import norm
-
-from model import OUTPUTS, PARAMETERS, Problem, Scenario, ScenarioError, read_toml
-from model.observables import OBSERVABLES, ObservedModel, observe
-from model.scenario import DesignKind
 
 LEVELS = ("individual", "meeting", "city")
 REQUIRED = ("id", "level", "observable", "design", "month", "value", "citation", "population", "measure")

@@ -8,8 +8,8 @@ the rate in each third of the factor's range: a theory that can fail shows a thi
 above 50% somewhere. Rates carry 95% Wilson intervals (Wilson 1927); thirds hold few
 runs, so read the intervals, not only the rates.
 
-``python -m experiments.theory_conditions [EXPERIMENT] [--db PATH] [--workers N]`` runs (or resumes) the
-sweep through the same runner as ``coprod sweep`` and prints the Markdown report.
+``python -m coprod.experiments.theory_conditions [EXPERIMENT] [--db PATH] [--workers N]`` runs (or resumes)
+the sweep through the same runner as ``coprod sweep`` and prints the Markdown report.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import sqlite_utils
+from coprod.experiments.design import load_experiment
+from coprod.model.kinds import THEORIES
 
 from coprod.cli import main as coprod
-from experiments.design import load_experiment
-from model.kinds import THEORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 LAST_YEAR = 12  # months: the window in which a theory must work
@@ -104,7 +104,7 @@ def report(records: list[dict], factors: dict[str, tuple[float, float]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m experiments.theory_conditions", description=__doc__.split("\n")[0]
+        prog="python -m coprod.experiments.theory_conditions", description=__doc__.split("\n")[0]
     )
     parser.add_argument("experiment", nargs="?", default=str(ROOT / "experiments" / "theory_conditions.toml"))
     parser.add_argument("--db", default=str(ROOT / "results" / "theory_conditions.db"))

@@ -36,7 +36,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from experiments.store import StoreError
+from coprod.experiments.store import StoreError
 
 NAME_LIMIT = 80  # characters of a file or folder name made from a stored name, before its hash
 SAFE_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")

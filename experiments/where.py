@@ -35,8 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-
-from model import OUTPUTS, Problem, ScenarioError
+from coprod.model import OUTPUTS, Problem, ScenarioError
 
 OPTION = "--where"
 MAX_LENGTH = 2000  # characters; a condition a person types is far shorter

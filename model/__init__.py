@@ -3,12 +3,12 @@
 The public API; ``experiments/`` and ``dashboards/`` use only what is exported here.
 """
 
-from model.agents import Academic, CivilSocietyGroup, Official, Resident
-from model.cities import MAPPINGS, City, Figure, city_path, load_cities, load_city, shipped
-from model.governance import GovernanceModel
-from model.institutions import DESIGN_PRESETS
-from model.metrics import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, QUALITIES, RISKS, SIGNATURES
-from model.scenario import (
+from coprod.model.agents import Academic, CivilSocietyGroup, Official, Resident
+from coprod.model.cities import MAPPINGS, City, Figure, city_path, load_cities, load_city, shipped
+from coprod.model.governance import GovernanceModel
+from coprod.model.institutions import DESIGN_PRESETS
+from coprod.model.metrics import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, QUALITIES, RISKS, SIGNATURES
+from coprod.model.scenario import (
     PARAMETERS,
     TEXT_LIMITS,
     ParamSpec,
@@ -21,8 +21,8 @@ from model.scenario import (
     read_toml,
     text_problems,
 )
-from model.simulate import code_version, simulate
-from model.theories import THEORY_PRESETS
+from coprod.model.simulate import code_version, simulate
+from coprod.model.theories import THEORY_PRESETS
 
 __all__ = [
     "CONSENSUS",

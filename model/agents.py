@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
-
-from model.kinds import THEORIES
+from coprod.model.kinds import THEORIES
 
 
 class Actor(mesa.Agent):

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.scenario import (
+from coprod.model.scenario import (
     PARAMETERS,
     SECTIONS,
     TEXT_LIMITS,

@@ -24,9 +24,8 @@ change move in proportion. Experiments fit their team's theory by the same readi
 from __future__ import annotations
 
 import numpy as np
-
-from model.initiatives import complementarity
-from model.kinds import (
+from coprod.model.initiatives import complementarity
+from coprod.model.kinds import (
     ACADEMIC,
     COALITION,
     GROUP,
@@ -37,7 +36,7 @@ from model.kinds import (
     RESIDENT,
     STRUCTURAL,
 )
-from model.network import largest_component_share
+from coprod.model.network import largest_component_share
 
 TIPPING = (STRUCTURAL, COALITION)
 

@@ -11,9 +11,8 @@ shape who is in the room.
 from __future__ import annotations
 
 import numpy as np
-
-from model.credibility import credibility
-from model.kinds import ACADEMIC, GROUP, OFFICIAL, RESIDENT
+from coprod.model.credibility import credibility
+from coprod.model.kinds import ACADEMIC, GROUP, OFFICIAL, RESIDENT
 
 
 def top_k(candidates: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

@@ -35,8 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from model.kinds import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
+from coprod.model.kinds import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
 
 # a random amount far below any real difference in weighted tallies: breaks ties, nothing else
 TIE_BREAK = 1e-9

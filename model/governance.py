@@ -6,24 +6,23 @@ from typing import Any
 
 import mesa
 import numpy as np
-
-from model.agents import KINDS
-from model.conditions import readiness
-from model.convening import convene
-from model.decisions import decide
-from model.initiatives import act, status_quo_allocation
-from model.kinds import N_THEORIES
-from model.knowledge import publish
-from model.learning import bear_costs, respond, spread_theories, update_trust
-from model.meeting import deliberate
-from model.metrics import OUTPUTS, baseline, measure, remember
-from model.mobilisation import mobilise
-from model.network import adjacency
-from model.restructuring import LEVERS, restructure
-from model.rewiring import rewire
-from model.scenario import PARAMETERS, Problem, Scenario, ScenarioError
-from model.state import Flows
-from model.world import build_people, build_ties, district_needs
+from coprod.model.agents import KINDS
+from coprod.model.conditions import readiness
+from coprod.model.convening import convene
+from coprod.model.decisions import decide
+from coprod.model.initiatives import act, status_quo_allocation
+from coprod.model.kinds import N_THEORIES
+from coprod.model.knowledge import publish
+from coprod.model.learning import bear_costs, respond, spread_theories, update_trust
+from coprod.model.meeting import deliberate
+from coprod.model.metrics import OUTPUTS, baseline, measure, remember
+from coprod.model.mobilisation import mobilise
+from coprod.model.network import adjacency
+from coprod.model.restructuring import LEVERS, restructure
+from coprod.model.rewiring import rewire
+from coprod.model.scenario import PARAMETERS, Problem, Scenario, ScenarioError
+from coprod.model.state import Flows
+from coprod.model.world import build_people, build_ties, district_needs
 
 
 class GovernanceModel(mesa.Model):

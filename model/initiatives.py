@@ -27,10 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from model.decisions import Decision
-from model.kinds import INCREMENTAL, N_THEORIES, OFFICIAL, RESIDENT
-from model.mobilisation import actor_effort
+from coprod.model.decisions import Decision
+from coprod.model.kinds import INCREMENTAL, N_THEORIES, OFFICIAL, RESIDENT
+from coprod.model.mobilisation import actor_effort
 
 
 @dataclass

@@ -19,9 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from model.credibility import credibility
-from model.world import holding_probability, item_values
+from coprod.model.credibility import credibility
+from coprod.model.world import holding_probability, item_values
 
 
 @dataclass

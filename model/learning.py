@@ -20,11 +20,10 @@
 from __future__ import annotations
 
 import numpy as np
-
-from model.convening import participation_cost
-from model.credibility import credibility
-from model.initiatives import Outcome
-from model.kinds import GROUP, OFFICIAL, RESIDENT
+from coprod.model.convening import participation_cost
+from coprod.model.credibility import credibility
+from coprod.model.initiatives import Outcome
+from coprod.model.kinds import GROUP, OFFICIAL, RESIDENT
 
 
 def bear_costs(m) -> None:

@@ -11,11 +11,10 @@ knowledge goes stale, and groups speak for their members.
 from __future__ import annotations
 
 import numpy as np
-
-from model.convening import stubbornness, voice_weights
-from model.deliberation import deffuant
-from model.kinds import ACADEMIC
-from model.knowledge import Speech, renew_knowledge, share_knowledge
+from coprod.model.convening import stubbornness, voice_weights
+from coprod.model.deliberation import deffuant
+from coprod.model.kinds import ACADEMIC
+from coprod.model.knowledge import Speech, renew_knowledge, share_knowledge
 
 
 def deliberate(m) -> None:

@@ -22,15 +22,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from model.convening import participation_cost, seats, stubbornness, voice_weights
-from model.deliberation import deffuant
-from model.inequality import gini, total_variation
-from model.kinds import ACADEMIC, GROUP, N_KINDS, N_THEORIES, OFFICIAL, RESIDENT, THEORIES, THEORY_INDEX
-from model.knowledge import Speech, speak
-from model.mobilisation import actor_effort, theory_effort
-from model.network import betweenness, ei_index, within_two_steps
-from model.restructuring import LEVERS
+from coprod.model.convening import participation_cost, seats, stubbornness, voice_weights
+from coprod.model.deliberation import deffuant
+from coprod.model.inequality import gini, total_variation
+from coprod.model.kinds import (
+    ACADEMIC,
+    GROUP,
+    N_KINDS,
+    N_THEORIES,
+    OFFICIAL,
+    RESIDENT,
+    THEORIES,
+    THEORY_INDEX,
+)
+from coprod.model.knowledge import Speech, speak
+from coprod.model.mobilisation import actor_effort, theory_effort
+from coprod.model.network import betweenness, ei_index, within_two_steps
+from coprod.model.restructuring import LEVERS
 
 MARKERS = (
     "radical_change",

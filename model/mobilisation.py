@@ -26,9 +26,8 @@ capacity): the *effort share* that scales each theory's push on its levers.
 from __future__ import annotations
 
 import numpy as np
-
-from model.kinds import COALITION, GROUP, KNOWLEDGE, N_THEORIES, RESIDENT, THEORY_INDEX
-from model.network import add_edges, adjacency
+from coprod.model.kinds import COALITION, GROUP, KNOWLEDGE, N_THEORIES, RESIDENT, THEORY_INDEX
+from coprod.model.network import add_edges, adjacency
 
 
 def mobilise(m) -> None:

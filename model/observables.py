@@ -59,13 +59,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from coprod.model.convening import participation_cost
+from coprod.model.governance import GovernanceModel
+from coprod.model.kinds import OFFICIAL, RESIDENT
+from coprod.model.knowledge import mention_probabilities
+from coprod.model.scenario import Scenario
 from scipy.stats import norm
-
-from model.convening import participation_cost
-from model.governance import GovernanceModel
-from model.kinds import OFFICIAL, RESIDENT
-from model.knowledge import mention_probabilities
-from model.scenario import Scenario
 
 NAN = float("nan")
 LEVELS = ("individual", "meeting", "city")

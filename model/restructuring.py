@@ -25,10 +25,9 @@ Before the push, adoption of practices spreads among officials (:func:`model.con
 from __future__ import annotations
 
 import numpy as np
-
-from model.conditions import TIPPING, readiness, spread_adoption
-from model.kinds import OFFICIAL, RESIDENT, STRUCTURAL, THEORIES
-from model.theories import THEORY_LEVERS
+from coprod.model.conditions import TIPPING, readiness, spread_adoption
+from coprod.model.kinds import OFFICIAL, RESIDENT, STRUCTURAL, THEORIES
+from coprod.model.theories import THEORY_LEVERS
 
 LEVERS = ("citizen_weight", "agenda_setting", "transparency", "downward_accountability", "co_financing")
 

@@ -7,7 +7,7 @@ is coalition builders' work (:func:`model.mobilisation.bridge`).
 
 from __future__ import annotations
 
-from model.network import add_edges, adjacency
+from coprod.model.network import add_edges, adjacency
 
 
 def rewire(m) -> None:

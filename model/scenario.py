@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import annotated_types
+from coprod.model.files import InputFileError, read_input
+from coprod.model.institutions import DESIGN_PRESETS
+from coprod.model.kinds import TheoryKind
+from coprod.model.theories import THEORY_PRESETS
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from model.files import InputFileError, read_input
-from model.institutions import DESIGN_PRESETS
-from model.kinds import TheoryKind
-from model.theories import THEORY_PRESETS
 
 
 class DesignKind(StrEnum):

@@ -6,9 +6,9 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from model.governance import GovernanceModel
-from model.metrics import OUTPUTS
-from model.scenario import Scenario
+from coprod.model.governance import GovernanceModel
+from coprod.model.metrics import OUTPUTS
+from coprod.model.scenario import Scenario
 
 
 def simulate(

@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from model.decisions import Decision
-from model.initiatives import Outcome
-from model.knowledge import Speech
+from coprod.model.decisions import Decision
+from coprod.model.initiatives import Outcome
+from coprod.model.knowledge import Speech
 
 
 @dataclass

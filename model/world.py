@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from model.kinds import ACADEMIC, N_KINDS, N_THEORIES, OFFICIAL, RESIDENT, THEORY_INDEX, Kind
-from model.network import homophilous_small_world, unique_edges
-from model.scenario import Scenario
+from coprod.model.kinds import ACADEMIC, N_KINDS, N_THEORIES, OFFICIAL, RESIDENT, THEORY_INDEX, Kind
+from coprod.model.network import homophilous_small_world, unique_edges
+from coprod.model.scenario import Scenario
 
 
 @dataclass

@@ -8,9 +8,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from coprod.model import ScenarioError, load_scenario
 
 from coprod.cli import main
-from model import ScenarioError, load_scenario
 
 FOLDER = Path(__file__).resolve().parent / "bad_inputs"
 EXPECTED = tomllib.loads((FOLDER / "_expected.toml").read_text())

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from model.deliberation import count_clusters, deffuant
+from coprod.model.deliberation import count_clusters, deffuant
 
 # benchmarks/ is not an installed package; with `pythonpath = ["."]` in pytest's settings this can go
 ROOT = str(Path(__file__).resolve().parents[1])

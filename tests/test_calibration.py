@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from coprod.experiments.calibration import _Model, calibrate, load_calibration, simulate_targets
+from coprod.experiments.targets import load_targets
+from coprod.model import ScenarioError
 
 from coprod.cli import main
-from experiments.calibration import _Model, calibrate, load_calibration, simulate_targets
-from experiments.targets import load_targets
-from model import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = """

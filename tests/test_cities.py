@@ -12,13 +12,11 @@ from pathlib import Path
 import ipyvuetify as v
 import pytest
 import solara
-
-from coprod.cli import main
-from dashboards.app import Page
-from dashboards.choices import Draft
-from dashboards.cities import NONE, city_names, with_city
-from experiments.design import load_experiment
-from model import (
+from coprod.dashboards.app import Page
+from coprod.dashboards.choices import Draft
+from coprod.dashboards.cities import NONE, city_names, with_city
+from coprod.experiments.design import load_experiment
+from coprod.model import (
     MAPPINGS,
     PARAMETERS,
     Scenario,
@@ -28,7 +26,9 @@ from model import (
     load_scenario,
     shipped,
 )
-from model.cities import SCOPES
+from coprod.model.cities import SCOPES
+
+from coprod.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 CITIES = ("bangalore", "cape_town", "gothenburg", "greater_manchester", "kisumu")

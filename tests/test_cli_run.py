@@ -8,9 +8,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from coprod.model import OUTPUTS, THEORY_PRESETS, load_scenario, simulate
 
 from coprod.cli import main
-from model import OUTPUTS, THEORY_PRESETS, load_scenario, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))

@@ -16,8 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from model import PARAMETERS, Scenario, ScenarioError
+from coprod.model import PARAMETERS, Scenario, ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 # data and plumbing, not mechanisms: the schema and presets; reading input files (size limits); the

@@ -37,11 +37,8 @@ import pytest
 import solara.server.kernel as solara_kernel
 import solara.server.server as solara_server
 import websockets
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from dashboards import guard
-from dashboards.serve import (
+from coprod.dashboards import guard
+from coprod.dashboards.serve import (
     CEILING_OPTION,
     MEMORY_CEILING_MB,
     MEMORY_VARIABLE,
@@ -49,6 +46,8 @@ from dashboards.serve import (
     main_dashboard,
     memory_ceiling_mb,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 MiB = 1024 * 1024
@@ -282,7 +281,7 @@ def test_a_frame_built_by_hand_in_the_browser_layout_decodes():
 
 def test_the_server_command_runs_this_module_with_the_ceiling():
     line = command("127.0.0.1", 8765)
-    assert line[1:5] == ["-m", "dashboards.serve", CEILING_OPTION, str(MEMORY_CEILING_MB)]
+    assert line[1:5] == ["-m", "coprod.dashboards.serve", CEILING_OPTION, str(MEMORY_CEILING_MB)]
     assert MEMORY_CEILING_MB == 8192
 
 

@@ -15,17 +15,31 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from dashboards import charts
-from dashboards.browse import open_runs, read_run
-from dashboards.choices import MAIN_PARAMETERS, PAGE_LIMITS, SEED_KEY, Draft, parse_seed, parse_whole, slider
-from dashboards.results import FOLDER_VARIABLE, ResultsError, ResultsFile, allowed_folder, databases, resolve
-from dashboards.runs import Pair, Run
-from dashboards.seeds import run_both, seeds
-from dashboards.serve import APP, command
-from dashboards.verdict import OVER_SEEDS, difference, differences, verdict
-from dashboards.words import HIGHER_IS_BETTER, LABELS, SPOKES
-from model import (
+from coprod.dashboards import charts
+from coprod.dashboards.browse import open_runs, read_run
+from coprod.dashboards.choices import (
+    MAIN_PARAMETERS,
+    PAGE_LIMITS,
+    SEED_KEY,
+    Draft,
+    parse_seed,
+    parse_whole,
+    slider,
+)
+from coprod.dashboards.results import (
+    FOLDER_VARIABLE,
+    ResultsError,
+    ResultsFile,
+    allowed_folder,
+    databases,
+    resolve,
+)
+from coprod.dashboards.runs import Pair, Run
+from coprod.dashboards.seeds import run_both, seeds
+from coprod.dashboards.serve import APP, command
+from coprod.dashboards.verdict import OVER_SEEDS, difference, differences, verdict
+from coprod.dashboards.words import HIGHER_IS_BETTER, LABELS, SPOKES
+from coprod.model import (
     DESCRIPTIONS,
     MARKERS,
     OUTPUTS,
@@ -344,7 +358,7 @@ def results_folder(tmp_path, monkeypatch):
 
 
 def _write_results(path: Path) -> None:
-    from experiments.store import Store
+    from coprod.experiments.store import Store
 
     scenario = small_draft().check().scenario
     with Store(path) as store:  # closed, so that everything is in the file itself (no -wal beside it)
@@ -487,7 +501,7 @@ def test_the_server_command_finds_the_app_whatever_the_folder(tmp_path, monkeypa
 def test_a_port_out_of_range_is_refused_without_starting_a_server(capsys):
     from argparse import Namespace
 
-    from dashboards.serve import main_dashboard
+    from coprod.dashboards.serve import main_dashboard
 
     assert main_dashboard(Namespace(port=70000, host="127.0.0.1")) == 2
     assert "--port must be from 1 to 65535" in capsys.readouterr().err

@@ -10,11 +10,10 @@ import ipyvuetify as v
 import ipywidgets
 import pytest
 import solara
-
-from dashboards.app import Page
-from dashboards.browse import Browse
-from dashboards.results import FOLDER_VARIABLE
-from model import Scenario, simulate
+from coprod.dashboards.app import Page
+from coprod.dashboards.browse import Browse
+from coprod.dashboards.results import FOLDER_VARIABLE
+from coprod.model import Scenario, simulate
 
 
 def widgets(root) -> Iterator[ipywidgets.Widget]:
@@ -259,7 +258,7 @@ def test_stored_results_can_be_browsed(tmp_path, monkeypatch):
 
 def _stored_run(path, steps: int = 2) -> None:
     """A results file with one finished run of a small scenario."""
-    from experiments.store import Store
+    from coprod.experiments.store import Store
 
     scenario = Scenario.build({"population": {"residents": 200}})
     Store(path).record_run(

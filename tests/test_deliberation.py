@@ -3,8 +3,7 @@ in tests/validation/)."""
 
 import numpy as np
 import pytest
-
-from model.deliberation import (
+from coprod.model.deliberation import (
     _encounter_rounds,
     count_clusters,
     deffuant,

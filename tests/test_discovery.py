@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from coprod.experiments.discovery import FILES, MIN_COVERAGE, Limit, choose_box, discover
 
 from coprod.cli import main
-from experiments.discovery import FILES, MIN_COVERAGE, Limit, choose_box, discover
 
 ROOT = Path(__file__).resolve().parents[1]
 

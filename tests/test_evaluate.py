@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from coprod.model import OUTPUTS, Scenario, ScenarioError, simulate
 
 from coprod import evaluate
-from model import OUTPUTS, Scenario, ScenarioError, simulate
 
 PARAMS = {"design.kind": "citizens_assembly", "theory.kind": "incremental", "population.residents": 100}
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from coprod.experiments.analysis import Runs, load_runs, mean_ci, run_info, sensitivity
+from coprod.experiments.design import load_experiment
+from coprod.experiments.report_labels import KEY_OUTPUTS, direction, label, ranked
+from coprod.model import CONSENSUS, MARKERS, OUTPUTS, QUALITIES, RISKS
 from scipy import stats
 
 from coprod.cli import main
-from experiments.analysis import Runs, load_runs, mean_ci, run_info, sensitivity
-from experiments.design import load_experiment
-from experiments.report_labels import KEY_OUTPUTS, direction, label, ranked
-from model import CONSENSUS, MARKERS, OUTPUTS, QUALITIES, RISKS
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "experiments_fixtures"
@@ -186,8 +186,8 @@ def test_the_report_shows_every_output_with_which_way_is_better_and_a_forest_plo
 
 
 def test_the_time_plots_have_a_panel_per_theory_and_a_line_per_design(tiny_db, monkeypatch):
-    from experiments import report_figures
-    from experiments.store import Store
+    from coprod.experiments import report_figures
+    from coprod.experiments.store import Store
 
     drawn = []
     monkeypatch.setattr(report_figures, "_png", lambda fig, dpi=None: drawn.append(fig) or b"")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from coprod.experiments.design import ExperimentError, load_experiment, run_seed
+from coprod.model import PARAMETERS, ScenarioError
 
 from coprod.cli import main
-from experiments.design import ExperimentError, load_experiment, run_seed
-from model import PARAMETERS, ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "experiments_fixtures"

@@ -14,12 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
+from coprod.experiments.design import load_experiment
+from coprod.experiments.runner import FAULT_ENV, scenario_from_params, simulate_within
+from coprod.experiments.store import Store
+from coprod.model import OUTPUTS, load_scenario, simulate
 
 from coprod.cli import main
-from experiments.design import load_experiment
-from experiments.runner import FAULT_ENV, scenario_from_params, simulate_within
-from experiments.store import Store
-from model import OUTPUTS, load_scenario, simulate
 from tests.support import tables
 
 ROOT = Path(__file__).resolve().parents[1]

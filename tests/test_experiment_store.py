@@ -6,9 +6,8 @@ import sqlite3
 
 import pytest
 import sqlite_utils
-
-from experiments.store import Store
-from model import OUTPUTS
+from coprod.experiments.store import Store
+from coprod.model import OUTPUTS
 
 
 class Crash(Exception):

@@ -7,11 +7,11 @@ import contextlib
 import io
 import string
 
+from coprod.model import PARAMETERS, Scenario, ScenarioError, load_scenario, parse_assignment
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from coprod.cli import main
-from model import PARAMETERS, Scenario, ScenarioError, load_scenario, parse_assignment
 
 KEYS = sorted(PARAMETERS)
 SECTIONS = sorted({k.split(".")[0] for k in KEYS})

@@ -27,10 +27,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from coprod.experiments.store import Store, StoreError, StoreFault
+from coprod.model import footprint
 
 from coprod.cli import main
-from experiments.store import Store, StoreError, StoreFault
-from model import footprint
 from tests.support import no_hang
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,7 +156,7 @@ def test_the_memory_estimate_bounds_a_measured_run(tmp_path):
     }
     probe = (
         "import json, resource, sys\n"
-        "from model import load_scenario, simulate\n"
+        "from coprod.model import load_scenario, simulate\n"
         f"simulate(load_scenario({str(SCENARIO)!r}, {overrides!r}))\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
     )
@@ -165,7 +165,7 @@ def test_the_memory_estimate_bounds_a_measured_run(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     measured = float(done.stdout.split()[-1])
-    from model import load_scenario
+    from coprod.model import load_scenario
 
     estimated = footprint.estimate(load_scenario(SCENARIO, overrides).flat()).memory
     assert measured <= estimated <= 3 * measured, (measured, estimated)

@@ -4,8 +4,7 @@ traceback (issue 13, finding 2)."""
 from __future__ import annotations
 
 import pytest
-
-from dashboards.results import ResultsError, resolve
+from coprod.dashboards.results import ResultsError, resolve
 
 
 @pytest.mark.parametrize("name", ["a" * 300 + ".db", ("d" * 200 + "/") * 30 + "x.db", "a" * 5000])

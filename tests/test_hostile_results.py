@@ -25,10 +25,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from coprod.experiments.store import Store
+from coprod.model import OUTPUTS
 
 from coprod.cli import main
-from experiments.store import Store
-from model import OUTPUTS
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -447,7 +447,7 @@ CORRUPTIONS = {
 
 
 def test_a_name_made_safe_is_plain_short_and_its_own():
-    from experiments.analysis import safe_name
+    from coprod.experiments.analysis import safe_name
 
     hostile = ["../../escaped", "..", ".", "", "/etc/passwd", SCRIPT, IMG, TERMINAL, "a" * 500, "-rf", "_x"]
     hostile += ["a b", "a_b", "a/b", "a\\b", "é", "e", "x-0123456789", "con", "tiny.2024"]

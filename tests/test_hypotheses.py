@@ -13,17 +13,17 @@ import math
 from pathlib import Path
 
 import pytest
-
-from coprod.cli import main
-from experiments.hypotheses import (
+from coprod.experiments.hypotheses import (
     HYPOTHESES_FILE,
     MIN_REPLICATIONS,
     Claim,
     hypotheses_report,
     load_hypotheses,
 )
-from model import OUTPUTS, ScenarioError
-from model.kinds import THEORIES
+from coprod.model import OUTPUTS, ScenarioError
+from coprod.model.kinds import THEORIES
+
+from coprod.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

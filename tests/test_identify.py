@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from model.kinds import THEORIES
+from coprod.model.kinds import THEORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST = 1  # held-out datasets per theory in the tiny run
@@ -21,7 +20,7 @@ TINY = ["--reference", "3", "--test", str(TEST), "--steps", "12", "--set", "popu
 
 def identify(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "experiments.identify", *args],
+        [sys.executable, "-m", "coprod.experiments.identify", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -11,13 +11,13 @@ import copy
 
 import numpy as np
 import pytest
+from coprod.model.convening import voice_weights
+from coprod.model.decisions import Decision
+from coprod.model.kinds import ACADEMIC, GROUP, OFFICIAL, RESIDENT
+from coprod.model.knowledge import Speech, publish, renew_knowledge, share_knowledge
+from coprod.model.learning import respond, update_trust
+from coprod.model.meeting import frame, speak_for_members, weigh_evidence
 
-from model.convening import voice_weights
-from model.decisions import Decision
-from model.kinds import ACADEMIC, GROUP, OFFICIAL, RESIDENT
-from model.knowledge import Speech, publish, renew_knowledge, share_knowledge
-from model.learning import respond, update_trust
-from model.meeting import frame, speak_for_members, weigh_evidence
 from tests.test_mechanisms import tiny
 
 # -- deliberate (d): the pull of evidence --------------------------------------------------------------
@@ -267,7 +267,7 @@ def test_a_published_decision_teaches_residents_the_evidence_believed(stages, ch
 def test_decide_publishes_the_evidence_exactly_when_the_decision_is_published(transparency, monkeypatch):
     # ODD 7.3: published with probability `transparency`; a published decision calls publish(believed)
     calls = []
-    monkeypatch.setattr("model.governance.publish", lambda m, believed: calls.append(believed))
+    monkeypatch.setattr("coprod.model.governance.publish", lambda m, believed: calls.append(believed))
     m = tiny()
     p = m.people
     p.taking_part[:] = False

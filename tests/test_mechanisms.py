@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from model import GovernanceModel, Scenario
-from model.conditions import adoption, spread_adoption
-from model.convening import stratified, top_k, voice_weights
-from model.decisions import Decision, _clusters, decide
-from model.initiatives import Outcome, status_quo_allocation
-from model.kinds import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT, THEORY_INDEX
-from model.knowledge import mention_probabilities
-from model.network import add_edges, adjacency, homophilous_small_world, unique_edges
+from coprod.model import GovernanceModel, Scenario
+from coprod.model.conditions import adoption, spread_adoption
+from coprod.model.convening import stratified, top_k, voice_weights
+from coprod.model.decisions import Decision, _clusters, decide
+from coprod.model.initiatives import Outcome, status_quo_allocation
+from coprod.model.kinds import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT, THEORY_INDEX
+from coprod.model.knowledge import mention_probabilities
+from coprod.model.network import add_edges, adjacency, homophilous_small_world, unique_edges
 
 TINY = {
     "population": {
@@ -299,7 +298,7 @@ def test_taking_part_tires_and_rest_restores():
     p.fatigue[:] = 0.4
     p.taking_part[:] = False
     p.taking_part[:5] = True
-    from model.learning import bear_costs
+    from coprod.model.learning import bear_costs
 
     bear_costs(m)
     assert (p.fatigue[:5] > 0.4).all()
@@ -312,7 +311,7 @@ def test_theories_of_change_spread_towards_success():
     p = m.people
     p.toc[:] = np.where(np.arange(p.n) % 2 == 0, 0, 1)
     m.flows.toc_score[:] = [0.0, 1.0, 0.0, 0.0]
-    from model.learning import spread_theories
+    from coprod.model.learning import spread_theories
 
     before = p.toc.copy()
     spread_theories(m, Outcome(toc_trials=np.zeros(4), toc_successes=np.zeros(4)))
@@ -484,7 +483,7 @@ def test_incremental_adoption_spreads_by_threshold_contagion(threshold, share):
 
 def test_kinds_and_agents_agree():
     m = tiny()
-    from model import Academic, CivilSocietyGroup, Official, Resident
+    from coprod.model import Academic, CivilSocietyGroup, Official, Resident
 
     counts = {cls: len(m.agents_by_type[cls]) for cls in (Resident, Official, Academic, CivilSocietyGroup)}
     assert counts == {Resident: 20, Official: 2, Academic: 1, CivilSocietyGroup: 2}

@@ -9,10 +9,7 @@ import sys
 import networkx as nx
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
-
-from model import (
+from coprod.model import (
     CONSENSUS,
     MARKERS,
     OUTPUTS,
@@ -23,10 +20,12 @@ from model import (
     Scenario,
     simulate,
 )
-from model.inequality import gini, total_variation
-from model.kinds import GROUP
-from model.metrics import need_orientation, unwarranted_convergence
-from model.network import betweenness, ei_index
+from coprod.model.inequality import gini, total_variation
+from coprod.model.kinds import GROUP
+from coprod.model.metrics import need_orientation, unwarranted_convergence
+from coprod.model.network import betweenness, ei_index
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 BOUNDED = [
     *MARKERS,
@@ -205,7 +204,7 @@ def test_every_output_is_reported_every_step():
 
 DETERMINISM = """
 import json, sys
-from model import load_scenario, simulate
+from coprod.model import load_scenario, simulate
 rows = simulate(load_scenario("scenarios/action_research_cooperative.toml"), steps=30, seed=int(sys.argv[1]))
 print(json.dumps(rows))
 """

@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from coprod.model import DESIGN_PRESETS, GovernanceModel, Scenario
+from coprod.model.convening import voice_weights
+from coprod.model.credibility import credibility
+from coprod.model.decisions import Decision, decide
+from coprod.model.initiatives import Outcome, deliver
+from coprod.model.kinds import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
+from coprod.model.knowledge import Speech, mention_probabilities, speak
+from coprod.model.metrics import (
+    believed_parity,
+    cross_sector_linked,
+    entropy,
+    lock_in,
+    uptake,
+    voice_equality,
+)
+from coprod.model.network import adjacency, unique_edges
 
-from model import DESIGN_PRESETS, GovernanceModel, Scenario
-from model.convening import voice_weights
-from model.credibility import credibility
-from model.decisions import Decision, decide
-from model.initiatives import Outcome, deliver
-from model.kinds import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
-from model.knowledge import Speech, mention_probabilities, speak
-from model.metrics import believed_parity, cross_sector_linked, entropy, lock_in, uptake, voice_equality
-from model.network import adjacency, unique_edges
 from tests.test_mechanisms import tiny
 
 

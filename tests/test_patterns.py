@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from experiments.patterns import PATTERNS, REPLICATIONS, Pattern, welch
+from coprod.experiments.patterns import PATTERNS, REPLICATIONS, Pattern, welch
 
 pytestmark = pytest.mark.slow
 

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from experiments.patterns import DESIGNS
-from model import OUTPUTS, load_scenario, simulate
-from model.conditions import TIPPING
-from model.kinds import THEORIES, THEORY_INDEX
-from model.theories import THEORY_LEVERS
+from coprod.experiments.patterns import DESIGNS
+from coprod.model import OUTPUTS, load_scenario, simulate
+from coprod.model.conditions import TIPPING
+from coprod.model.kinds import THEORIES, THEORY_INDEX
+from coprod.model.theories import THEORY_LEVERS
 
 pytestmark = pytest.mark.slow
 

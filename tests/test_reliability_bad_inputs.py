@@ -18,12 +18,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from coprod.experiments.design import MAX_RUNS, SAMPLERS, TOP_LEVEL, ExperimentError, load_experiment
+from coprod.model import OUTPUTS, PARAMETERS, ScenarioError, load_scenario, parse_assignment
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coprod.cli import main
-from experiments.design import MAX_RUNS, SAMPLERS, TOP_LEVEL, ExperimentError, load_experiment
-from model import OUTPUTS, PARAMETERS, ScenarioError, load_scenario, parse_assignment
 from tests.support import no_hang
 
 ROOT = Path(__file__).resolve().parents[1]

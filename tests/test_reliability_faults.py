@@ -26,10 +26,10 @@ import time
 from pathlib import Path
 
 import pytest
+from coprod.experiments.runner import HANG_ENV, KILL_ENV
+from coprod.experiments.store import MAX_PAGES_ENV, Store
 
 from coprod.cli import main
-from experiments.runner import HANG_ENV, KILL_ENV
-from experiments.store import MAX_PAGES_ENV, Store
 from tests.support import no_hang, tables
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from coprod.experiments.design import load_experiment
+from coprod.experiments.store import Store, scenario_hash
+from coprod.model import OUTPUTS, code_version
 
 from coprod.cli import main
-from experiments.design import load_experiment
-from experiments.store import Store, scenario_hash
-from model import OUTPUTS, code_version
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "experiments" / "smoke.toml"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from experiments.report_labels import FAMILIES, KEY_OUTPUTS, REASONS, direction, label, ranked
-from model import CONSENSUS, MARKERS, OUTPUTS, QUALITIES, RISKS, SIGNATURES
+from coprod.experiments.report_labels import FAMILIES, KEY_OUTPUTS, REASONS, direction, label, ranked
+from coprod.model import CONSENSUS, MARKERS, OUTPUTS, QUALITIES, RISKS, SIGNATURES
 
 
 def test_every_output_has_a_readable_name_a_direction_and_a_reason():

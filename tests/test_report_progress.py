@@ -6,8 +6,9 @@ import io
 import re
 from pathlib import Path
 
+from coprod.experiments.report_progress import ProgressLines, duration
+
 from coprod.cli import main
-from experiments.report_progress import ProgressLines, duration
 
 TINY = Path(__file__).resolve().parent / "experiments_fixtures" / "tiny.toml"
 

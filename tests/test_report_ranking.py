@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 
-from experiments.report_labels import KEY_OUTPUTS
-from experiments.report_ranking import rank, terminal_summary
-from model import OUTPUTS
+from coprod.experiments.report_labels import KEY_OUTPUTS
+from coprod.experiments.report_ranking import rank, terminal_summary
+from coprod.model import OUTPUTS
 
 COLS = ["design", "theory"]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from model import OUTPUTS, GovernanceModel, Scenario
+from coprod.model import OUTPUTS, GovernanceModel, Scenario
 
 pytestmark = pytest.mark.slow
 

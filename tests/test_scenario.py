@@ -5,10 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from model import (
+from coprod.model import (
     DESIGN_PRESETS,
     PARAMETERS,
     Scenario,
@@ -17,6 +14,8 @@ from model import (
     parameters,
     parse_assignment,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))

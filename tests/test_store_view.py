@@ -10,10 +10,10 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from coprod.experiments.store import Store
+from coprod.model import OUTPUTS
 
 from coprod.cli import main
-from experiments.store import Store
-from model import OUTPUTS
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT = """

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from coprod.model import GovernanceModel, load_scenario, simulate
+from coprod.model.kinds import THEORIES
 
 from coprod import story as st
 from coprod.cli import main
-from model import GovernanceModel, load_scenario, simulate
-from model.kinds import THEORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))

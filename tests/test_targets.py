@@ -16,9 +16,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from scipy.stats import norm
-
-from experiments.targets import (
+from coprod.experiments.targets import (
     BOUNDS,
     DOCUMENTED,
     LEVELS,
@@ -30,11 +28,11 @@ from experiments.targets import (
     row_problems,
     target_scenario,
 )
-from model import DESIGN_PRESETS, GovernanceModel, Scenario, ScenarioError, read_toml
-from model.decisions import Decision
-from model.kinds import ACADEMIC, GROUP, OFFICIAL, RESIDENT
-from model.knowledge import Speech
-from model.observables import (
+from coprod.model import DESIGN_PRESETS, GovernanceModel, Scenario, ScenarioError, read_toml
+from coprod.model.decisions import Decision
+from coprod.model.kinds import ACADEMIC, GROUP, OFFICIAL, RESIDENT
+from coprod.model.knowledge import Speech
+from coprod.model.observables import (
     OBSERVABLES,
     RUNNING,
     MeetingRecord,
@@ -52,6 +50,7 @@ from model.observables import (
     simulate_observables,
     willing_share,
 )
+from scipy.stats import norm
 
 TARGETS_FILE = Path(__file__).resolve().parents[1] / "data" / "targets" / "targets.toml"
 ROWS = read_toml(TARGETS_FILE)["target"]

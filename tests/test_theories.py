@@ -13,11 +13,10 @@ import copy
 
 import numpy as np
 import pytest
-
-from model.conditions import readiness
-from model.decisions import decide
-from model.initiatives import Outcome, _experiment, grassroots
-from model.kinds import (
+from coprod.model.conditions import readiness
+from coprod.model.decisions import decide
+from coprod.model.initiatives import Outcome, _experiment, grassroots
+from coprod.model.kinds import (
     ACADEMIC,
     COALITION,
     GROUP,
@@ -30,11 +29,12 @@ from model.kinds import (
     THEORIES,
     THEORY_INDEX,
 )
-from model.learning import update_trust
-from model.mobilisation import actor_effort, bridge, document, theory_effort
-from model.network import adjacency, unique_edges
-from model.restructuring import LEVERS
-from model.theories import THEORY_LEVERS
+from coprod.model.learning import update_trust
+from coprod.model.mobilisation import actor_effort, bridge, document, theory_effort
+from coprod.model.network import adjacency, unique_edges
+from coprod.model.restructuring import LEVERS
+from coprod.model.theories import THEORY_LEVERS
+
 from tests.test_mechanisms import PUSHED, _evidence, tiny
 
 # every parameter the mechanisms read, set here so the schema's defaults never matter; a test overrides

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from experiments.theory_conditions import report, wilson
-from model.kinds import THEORIES
+from coprod.experiments.theory_conditions import report, wilson
+from coprod.model.kinds import THEORIES
 
 
 def test_wilson_interval_known_values():

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from experiments.where import MAX_DEPTH, WhereError, parse
-from model import OUTPUTS, ScenarioError
+from coprod.experiments.where import MAX_DEPTH, WhereError, parse
+from coprod.model import OUTPUTS, ScenarioError
 
 # four runs; each output a column of four values
 VALUES = {

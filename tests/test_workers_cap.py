@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from coprod.experiments.runner import _cores
+
 from coprod.cli import main
-from experiments.runner import _cores
 
 SMOKE = Path(__file__).resolve().parents[1] / "experiments" / "smoke.toml"
 

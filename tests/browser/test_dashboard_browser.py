@@ -7,11 +7,10 @@ import io
 import re
 
 import pytest
+from coprod.dashboards.choices import Draft
+from coprod.dashboards.words import LABELS
+from coprod.model import MARKERS, OUTPUTS, GovernanceModel, load_scenario
 from playwright.sync_api import expect
-
-from dashboards.choices import Draft
-from dashboards.words import LABELS
-from model import MARKERS, OUTPUTS, GovernanceModel, load_scenario
 
 from .conftest import Dashboard
 

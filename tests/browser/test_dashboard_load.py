@@ -25,11 +25,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+from coprod.dashboards.choices import Draft
+from coprod.dashboards.words import SECTIONS
+from coprod.model import GovernanceModel
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-
-from dashboards.choices import Draft
-from dashboards.words import SECTIONS
-from model import GovernanceModel
 
 from .conftest import Dashboard, serving
 

@@ -7,9 +7,8 @@ import re
 from itertools import combinations
 
 import pytest
+from coprod.model import MARKERS
 from playwright.sync_api import Page, expect
-
-from model import MARKERS
 
 from .conftest import Dashboard, serving
 

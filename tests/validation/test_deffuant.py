@@ -21,8 +21,7 @@ import itertools
 
 import numpy as np
 import pytest
-
-from model.deliberation import count_clusters, deffuant
+from coprod.model.deliberation import count_clusters, deffuant
 
 ROOT_SEED = 2000
 N_AGENTS = 1000

@@ -8,8 +8,7 @@ eigenvalue 1, normalised to sum to 1).
 
 import numpy as np
 import pytest
-
-from model.deliberation import degroot
+from coprod.model.deliberation import degroot
 
 ROOT_SEED = 1974
 TOLERANCE = 1e-9

@@ -9,8 +9,7 @@ in Parsegov, Proskurnikov, Tempo & Friedkin (2017), IEEE Trans. Automatic Contro
 
 import numpy as np
 import pytest
-
-from model.deliberation import degroot, friedkin_johnsen
+from coprod.model.deliberation import degroot, friedkin_johnsen
 
 ROOT_SEED = 1999
 TOLERANCE = 1e-9

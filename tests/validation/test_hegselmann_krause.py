@@ -15,8 +15,7 @@ import itertools
 
 import numpy as np
 import pytest
-
-from model.deliberation import count_clusters, hegselmann_krause
+from coprod.model.deliberation import count_clusters, hegselmann_krause
 
 ROOT_SEED = 2002
 N_AGENTS = 625
