@@ -1,4 +1,4 @@
-"""The ``coprod`` command line: validate, params, cities, hypotheses, run, sweep, analyze, discover,
+"""The ``coprod`` command line: validate, params, cities, hypotheses, run, sweep, analyze, discover, regret,
 calibrate, rerun, dashboard.
 
 Bad input (a scenario, an experiment file, a ``--set``, a results file) exits with status 2 and one line
@@ -200,6 +200,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", metavar="DIR", help="default: results/<experiment>/discovery/")
     p.set_defaults(handler=_discover)
+
+    p = sub.add_parser("regret", help="which theory of change wins where: regret across sampled contexts")
+    p.add_argument("--db", required=True, metavar="PATH")
+    p.add_argument("--experiment", metavar="NAME", help="default: the database's only experiment")
+    p.add_argument("--arm", default="theory.kind", metavar="KEY", help="the crossed key compared")
+    p.add_argument(
+        "--weight", type=float, default=1.0, metavar="W", help="utility = markers' mean - W x consensus bias"
+    )
+    p.add_argument("--out", metavar="DIR", help="default: results/<experiment>/regret/")
+    p.set_defaults(handler=_regret)
 
     p = sub.add_parser("calibrate", help="fit parameters to target patterns by ABC-SMC (pyabc)")
     p.add_argument("calibration", metavar="CALIBRATION", help="a calibration file (priors, settings)")
@@ -418,6 +428,12 @@ def _calibrate(args) -> int:
     from coprod.experiments.calibration import main_calibrate
 
     return main_calibrate(args)
+
+
+def _regret(args) -> int:
+    from coprod.experiments.regret import main_regret
+
+    return main_regret(args)
 
 
 def _hypotheses(args) -> int:

@@ -29,6 +29,9 @@ replications, one root seed, how long to run and how often to record::
     "design.facilitation" = { low = 0.2, high = 0.9 }                        # a range
     "context.inequality" = {}                   # a range over the schema's own bounds
 
+    [cross]                                     # optional (lhs or grid): every point at every value
+    "theory.kind" = ["incremental", "structural", "knowledge", "coalition"]
+
 A city context (``coprod sweep --city NAME``, :func:`model.load_city`) applies to every base scenario,
 above the scenario file and below ``[set]``, ``steps`` and the factors; the experiment's recorded
 definition names the city and the values it applied, so a resume with another city is a changed
@@ -46,6 +49,14 @@ A Sobol or Morris study is analysed per base scenario, on the replication mean o
 Each run has a readable, stable key, ``<base scenario>[/sample=<i>][/<key>=<value>,...]/rep=<r>``, and a
 seed derived from the root seed and that key only (:func:`run_seed`), so results depend neither on the
 order in which runs execute nor on how many workers execute them.
+
+``[cross]`` lists values (listed only, never ranges) at which *every* design point is run: the arms of a
+paired comparison, such as every theory of change at every sampled city. Crossed values lead the run's key
+(``base/sample=3/theory.kind=knowledge,context.inequality=0.41/rep=0``), but its seed is derived from the
+key without them, so the arms of a point share their replications' seeds: common random numbers (Law 2015,
+Simulation Modeling and Analysis, ch. 11), which take the run-to-run noise the arms share out of their
+differences, the regrets of :mod:`experiments.regret`. Crossing is refused with Sobol and Morris samplers,
+whose estimators need their own designs.
 
 Bad input raises :class:`ExperimentError` (a :class:`model.ScenarioError`): one problem per fault, each
 ``FILE: key: what is wrong (got X, allowed Y)``, before anything is run or written.
@@ -99,6 +110,7 @@ TOP_LEVEL = (
     "time_limit",
     "outputs",
     "groups",
+    "cross",
 )
 SAMPLER_KEYS = ("kind", "n", "levels", "second_order")
 RANGE_KEYS = ("low", "high")
@@ -298,9 +310,17 @@ class Experiment:
     time_limit: float | None
     outputs: tuple[str, ...] = DEFAULT_OUTPUTS
     city: City | None = None
+    cross: tuple[Factor, ...] = ()  # listed values at which every design point runs (the arms)
 
     def problem(self) -> dict:
         return problem(self.factors)
+
+    def arms(self) -> list[dict[str, Any]]:
+        """The crossed values' combinations, ``[{}]`` without ``[cross]``: every point runs in each."""
+        return [dict(zip([c.key for c in self.cross], combo, strict=True)) for combo in self._arm_values()]
+
+    def _arm_values(self) -> list[tuple[Any, ...]]:
+        return list(itertools.product(*(c.values for c in self.cross)))
 
     def points(self) -> list[tuple[int | None, dict[str, Any]]]:
         """The design points: ``(sample index or None, {factor key: value})``."""
@@ -343,31 +363,37 @@ class Experiment:
                 points = self.sampler.n * (d + 1)
             case _:
                 raise ValueError(f"unknown sampler {self.sampler.kind!r}")
-        return len(self.bases) * points * self.replications
+        arms = math.prod(len(c.values) for c in self.cross)
+        return len(self.bases) * points * arms * self.replications
 
     @cached_property
     def runs(self) -> list[RunSpec]:
         """Every run, in a fixed order; raises :class:`ExperimentError` if a combination is impossible."""
         runs, problems, seen = [], [], set()
         for base in self.bases:
-            for sample, point in self.points():
-                key_stem = run_key(base.name, point, sample, exact=not self.sampler.sampled)
-                try:
-                    scenario = base.scenario.with_overrides(point) if point else base.scenario
-                except ScenarioError as err:
-                    for p in err.problems:
-                        if (p.key, p.message) not in seen and len(problems) < 8:
-                            seen.add((p.key, p.message))
-                            problems.append(
-                                Problem(p.key, f"{p.message}, in run {key_stem}", p.got, p.allowed)
-                            )
-                    continue
-                flat = scenario.flat()
-                for rep in range(self.replications):
-                    key = f"{key_stem}/rep={rep}"
-                    seed = run_seed(self.root_seed, key)
-                    params = {**flat, "run.seed": seed}
-                    runs.append(RunSpec(key, base.name, point, sample, rep, seed, params))
+            for sample, sampled in self.points():
+                exact = not self.sampler.sampled
+                # the seed's key leaves the arm out: the arms of a point share seeds (common random numbers)
+                seed_stem = run_key(base.name, sampled, sample, exact=exact)
+                for arm in self.arms():
+                    point = {**arm, **sampled}
+                    key_stem = run_key(base.name, point, sample, exact=exact)
+                    try:
+                        scenario = base.scenario.with_overrides(point) if point else base.scenario
+                    except ScenarioError as err:
+                        for p in err.problems:
+                            if (p.key, p.message) not in seen and len(problems) < 8:
+                                seen.add((p.key, p.message))
+                                problems.append(
+                                    Problem(p.key, f"{p.message}, in run {key_stem}", p.got, p.allowed)
+                                )
+                        continue
+                    flat = scenario.flat()
+                    for rep in range(self.replications):
+                        key = f"{key_stem}/rep={rep}"
+                        seed = run_seed(self.root_seed, f"{seed_stem}/rep={rep}")
+                        params = {**flat, "run.seed": seed}
+                        runs.append(RunSpec(key, base.name, point, sample, rep, seed, params))
         if problems:
             raise ExperimentError(problems, self.source)
         return runs
@@ -390,6 +416,8 @@ class Experiment:
         }
         if self.city is not None:  # only with --city, so that other experiments keep their fingerprints
             data["city"] = self.city.to_json()
+        if self.cross:  # only when crossed, for the same reason
+            data["cross"] = [c.to_json() for c in self.cross]
         # what decides which runs exist and what each computes: a resumed sweep must match it
         decisive = {k: v for k, v in data.items() if k not in ("description", "time_limit", "outputs")}
         decisive["scenarios"] = [{"name": s["name"], "params": s["params"]} for s in data["scenarios"]]
@@ -477,6 +505,7 @@ def load_experiment(path: str | Path, city: str | Path | None = None) -> Experim
     bases = _bases(data.get("scenarios"), Path(path).parent, fixed, problems, context)
     sampler = _sampler(data.get("sampler", "grid"), problems)
     factors = _factors(data.get("factors", {}), bases, problems, overrides)
+    cross = _crossed(data.get("cross", {}), bases, problems, overrides, sampler, factors)
     if factors is not None and "groups" in data:
         factors = _grouped(data["groups"], factors, problems)
     if sampler is not None and factors is not None:
@@ -508,6 +537,7 @@ def load_experiment(path: str | Path, city: str | Path | None = None) -> Experim
         time_limit=float(time_limit) if time_limit is not None else None,
         outputs=outputs,
         city=context,
+        cross=tuple(cross or ()),
     )
     if experiment.size() > MAX_RUNS:
         raise ExperimentError(
@@ -804,8 +834,10 @@ def _factors(
     return factors if len(problems) == before else None
 
 
-def _listed(key: str, values: list, bases: list[Base], problems: list) -> Factor | None:
-    where = f"factors.{key}"
+def _listed(
+    key: str, values: list, bases: list[Base], problems: list, section: str = "factors"
+) -> Factor | None:
+    where = f"{section}.{key}"
     if not values:
         problems.append(Problem(where, "lists no values", values, PARAMETERS[key].allowed()))
         return None
@@ -887,6 +919,47 @@ def _grouped(value: Any, factors: list[Factor], problems: list) -> list[Factor] 
         )
         return None
     return [Factor(f.key, f.values, f.low, f.high, f.group or named.get(f.key)) for f in factors]
+
+
+def _crossed(
+    table: Any,
+    bases: list[Base],
+    problems: list,
+    overrides: dict,
+    sampler: Sampler | None,
+    factors: list[Factor] | None,
+) -> list[Factor] | None:
+    """``[cross]``: listed values only, each key neither a factor nor fixed in ``[set]``, not with Sobol or
+    Morris (their estimators read a design of their own)."""
+    if not isinstance(table, dict):
+        problems.append(Problem("cross", "must be a table of listed values", table, "a [cross] table"))
+        return None
+    entries = _flatten(table)
+    if entries and sampler is not None and sampler.kind in ("sobol", "morris"):
+        problems.append(
+            Problem(
+                "cross", f"cannot cross the {sampler.kind} sampler's design", list(entries), "lhs or grid"
+            )
+        )
+        return None
+    varied = {f.key for f in factors or ()}
+    crossed, before = [], len(problems)
+    for key, values in entries.items():
+        where = f"cross.{key}"
+        if key not in PARAMETERS:
+            problems.append(Problem(where, _unknown(key, PARAMETERS, "parameter").message))
+        elif key in RESERVED:
+            problems.append(Problem(where, f"set by the experiment's {RESERVED[key]}, not crossed"))
+        elif key in varied or key in overrides:
+            where_else = "[factors]" if key in varied else "[set]"
+            problems.append(Problem(where, f"also in {where_else}; a parameter is crossed, varied or fixed"))
+        elif not isinstance(values, list):
+            problems.append(Problem(where, "must list values", values, "[v1, v2, ...]"))
+        else:
+            factor = _listed(key, values, bases, problems, "cross")
+            if factor is not None:
+                crossed.append(Factor(key, values=factor.values))
+    return crossed if len(problems) == before else None
 
 
 def _check_sampler_fits(sampler: Sampler, factors: list[Factor], problems: list) -> None:

@@ -206,7 +206,8 @@ def discover(x: pd.DataFrame, y: np.ndarray, *, resamples: int = RESAMPLE_ITERAT
             notes.append(f"inputs with one value only, left out of PRIM: {', '.join(dropped)}")
         scores = _resample(box, chosen, resamples, notes) if resamples else None
         limits = _limits(box, finder, chosen, scores)
-        tree = cart.CART(x, y.astype(int), mass_min=CART_MIN_LEAF)
+        # EMA sizes a leaf as int(mass_min * n): under 20 runs that is 0, which scikit-learn refuses
+        tree = cart.CART(x, y.astype(int), mass_min=max(CART_MIN_LEAF, 1.001 / n))
         tree.build_tree()
         rules, tree_text = _rules(tree, y)
     return Discovery(n, meeting, trajectory, chosen, limits, rules, tree_text, notes)
@@ -340,8 +341,10 @@ def inputs(runs: Runs, where: str) -> pd.DataFrame:
     """The experiment's factors, one row per done run: numbers as floats, choices and lists as
     categoricals; the base scenario too where there are several."""
     columns: dict[str, Any] = {}
-    for i, factor in enumerate(runs.definition.get("factors", [])):
-        key = factor["key"]
+    crossed = runs.definition.get("cross", [])  # the arms of a paired design (experiments.design) vary too
+    crossed = [c for c in crossed if isinstance(c, dict)] if isinstance(crossed, list) else []
+    for i, factor in enumerate([*runs.definition.get("factors", []), *crossed]):
+        key = factor.get("key")
         if key not in PARAMETERS:
             raise StoreError(
                 f"{where}: definition: factors[{i}].key: not a parameter of the model (got {shown(key)})"

@@ -329,7 +329,9 @@ class Store:
 
     def _make_experiment_view(self, name: str, definition: str) -> None:
         try:
-            keys = [f.get("key") for f in json.loads(definition).get("factors", [])]
+            data = json.loads(definition)
+            # the crossed values (the arms of a paired design) are columns too
+            keys = [f.get("key") for f in [*data.get("cross", []), *data.get("factors", [])]]
         except (TypeError, ValueError, AttributeError):  # a stranger's definition: no factor columns
             keys = []
         # only keys the schema declares reach the SQL, whoever wrote the stored definition
