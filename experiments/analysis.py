@@ -883,6 +883,7 @@ def _prepare_ranked(store, runs, cols, rows, contents, summary_md, notes) -> Pre
     from coprod.experiments.hypotheses import html_section as hypotheses_html
     from coprod.experiments.hypotheses import load_hypotheses
     from coprod.experiments.hypotheses import markdown as hypotheses_markdown
+    from coprod.experiments.regret import report_parts as regret_parts
     from coprod.experiments.report_ranking import terminal_summary
 
     ranks = report_page.rankings(cols, rows)
@@ -894,6 +895,9 @@ def _prepare_ranked(store, runs, cols, rows, contents, summary_md, notes) -> Pre
         contents["hypotheses.md"] = hypotheses_markdown(verdicts, verdict_notes).encode()
         contents["hypotheses.csv"] = csv_text(verdicts).encode()
         answer += hypotheses_html(verdicts, verdict_notes)
+    regret_files, regret_html = regret_parts(runs)  # a crossed experiment of the theories: who wins where
+    contents.update(regret_files)
+    answer += regret_html
     answer += report_page.glossary()
     contents["report.html"] = _report_html(store, runs, cols, rows, [], "grid", [], notes, answer).encode()
     month = int(runs.steps[-1]) if len(runs.steps) else "?"

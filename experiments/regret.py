@@ -323,6 +323,63 @@ def plot(r: Regret) -> bytes:
     return buffer.getvalue()
 
 
+def html_section(r: Regret, png: bytes) -> str:
+    """The regret map as a section of ``report.html``: every stored text escaped, numbers computed here."""
+    import base64
+    import html
+
+    e = html.escape
+    p = r.paired
+    head = ["theory", "mean regret [95% CI]", "max regret", "best at", "utility vs best mean [95% CI]"]
+    parts = [
+        f"<h2>Which {e(p.arm_key)} wins where: regret across the sampled contexts</h2>",
+        f"<p>{len(p.samples)} sampled points, each run in every arm with shared seeds. Utility = mean of "
+        f"the eight markers &minus; {r.weight:g} &times; consensus bias at the last month (an assumption: "
+        "<code>coprod regret --weight</code>); regret = the shortfall against the best arm at the same point "
+        "(Savage 1951). Regret is never negative and noise makes it positive: compare arms by the paired "
+        f"difference. Split-half agreement of the winner: {_f(r.agreement, 2)} (chance: "
+        f"{1 / len(p.arms):.2f}).</p>",
+        "<table><tr>" + "".join(f"<th class='k'>{e(h)}</th>" for h in head) + "</tr>",
+    ]
+    for s in sorted(r.summary, key=lambda s: s["mean_regret"]):
+        cells = [
+            e(plain(s["arm"], 40)),
+            f"{_f(s['mean_regret'])} [{_f(s['ci_low'])}, {_f(s['ci_high'])}]",
+            _f(s["max_regret"]),
+            f"{s['wins']} of {len(p.samples)}",
+            e(_vs(s)),
+        ]
+        parts.append("<tr>" + "".join(f"<td class='k'>{c}</td>" for c in cells) + "</tr>")
+    parts.append("</table><ul>")
+    for arm, d in r.boxes.items():
+        limits = "; ".join(plain(lim.describe(), 120) for lim in d.limits if lim.restricted)
+        parts.append(
+            f"<li><b>{e(plain(arm, 40))}</b> is best at {d.meeting} of {d.n} points; PRIM's box "
+            f"(coverage {_f(d.box['coverage'], 2)}, density {_f(d.box['density'], 2)}): "
+            f"{e(limits or 'the whole space')}</li>"
+        )
+    parts.append("</ul>")
+    parts += [f"<p class='note'>{e(plain(n, 300))}</p>" for n in r.notes]
+    data = base64.b64encode(png).decode()
+    parts.append(f"<img alt='regret map' src='data:image/png;base64,{data}'>")
+    return "".join(parts)
+
+
+def report_parts(runs: Runs) -> tuple[dict[str, bytes], str]:
+    """For ``coprod analyze``: the regret files and the report section of a crossed experiment whose arm
+    is the theory of change; nothing for any other experiment, or when too few points are done."""
+    crossed = runs.definition.get("cross", [])
+    if not (isinstance(crossed, list) and any(isinstance(c, dict) and c.get("key") == ARM for c in crossed)):
+        return {}, ""
+    p = paired(runs, ARM)
+    if len(p.samples) < 2:
+        return {}, ""
+    r = analyse(p)
+    png = plot(r)
+    files = {"regret.md": markdown(r).encode(), "regret.csv": table_csv(r).encode(), "regret_map.png": png}
+    return files, html_section(r, png)
+
+
 def main_regret(args) -> int:
     """``coprod regret``: read, pair, analyse, write and print."""
     from coprod.experiments.discovery import _experiment
@@ -351,4 +408,16 @@ def main_regret(args) -> int:
     return 0
 
 
-__all__ = ["ARM", "FILES", "WEIGHT", "Paired", "Regret", "analyse", "main_regret", "paired", "regret_of"]
+__all__ = [
+    "ARM",
+    "FILES",
+    "WEIGHT",
+    "Paired",
+    "Regret",
+    "analyse",
+    "html_section",
+    "main_regret",
+    "paired",
+    "regret_of",
+    "report_parts",
+]

@@ -188,3 +188,14 @@ def test_the_crossed_key_is_a_column_of_the_experiments_view_and_an_input_of_dis
     with Store.existing(swept / "crossed.db") as store:
         x = inputs(load_runs(store, "crossed"), "here")
     assert list(x.columns) == ["context.inequality", "context.baseline_trust", "theory.kind"]
+
+
+def test_coprod_analyze_puts_the_regret_map_in_the_report_of_a_crossed_experiment_only(swept):
+    crossed, plain = swept / "analysed_crossed", swept / "analysed_plain"
+    assert main(["analyze", "--db", str(swept / "crossed.db"), "--out", str(crossed)]) == 0
+    assert main(["analyze", "--db", str(swept / "plain.db"), "--out", str(plain)]) == 0
+    assert {"regret.md", "regret.csv", "regret_map.png"} <= {p.name for p in crossed.iterdir()}
+    page = (crossed / "report.html").read_text()
+    assert "Which theory.kind wins where" in page and "alt='regret map'" in page
+    assert not (plain / "regret.md").exists()
+    assert "wins where" not in (plain / "report.html").read_text()
