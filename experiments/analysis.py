@@ -51,7 +51,6 @@ import html
 import io
 import json
 import math
-import re
 import sqlite3
 import sys
 import warnings
@@ -61,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from coprod.experiments.store import StoreError
+from coprod.experiments.store import StoreError, design_position
 from coprod.experiments.untrusted import (
     check_targets,
     csv_cell,
@@ -258,7 +257,7 @@ def _load_runs(store, experiment: Any) -> Runs:
             raise StoreError(
                 f"{store.path}: runs {shown(key)}: params is not a JSON object (got {shown(run['params'])})"
             )
-        info.append(run_info(key, text(run["scenario"]), params))
+        info.append(run_info(key, text(run["scenario"]), params, _position(run, store.path, key)))
     index = {r["run_key"]: i for i, r in enumerate(info)}
     by_run: dict[int, dict[int, dict[str, float]]] = {}
     all_steps: set[int] = set()
@@ -294,20 +293,35 @@ def _load_runs(store, experiment: Any) -> Runs:
     return Runs(text(experiment), definition, info, steps, values, counts)
 
 
-def run_info(run_key: str, scenario: str, params: dict[str, Any]) -> dict[str, Any]:
-    """What the analysis needs to know of one run; the sample index and replication come from its key
-    (see :func:`experiments.design.run_key`)."""
-    sample = re.search(r"/sample=([0-9]{1,9})(/|$)", run_key)
-    rep = re.search(r"/rep=([0-9]{1,9})$", run_key)
+def run_info(
+    run_key: str, scenario: str, params: dict[str, Any], position: tuple[Any, Any] = (None, None)
+) -> dict[str, Any]:
+    """What the analysis needs to know of one run. ``position`` is its ``sample`` and ``replication``
+    columns; a file written before them (both None) has them read off the key
+    (:func:`experiments.store.design_position`)."""
+    sample, rep = position if position != (None, None) else design_position(run_key)
     return {
         "run_key": run_key,
         "scenario": scenario,
         "params": params,
         "design": text(params.get("design.kind", "")),
         "theory": text(params.get("theory.kind", "")),
-        "sample": int(sample.group(1)) if sample else None,
-        "rep": int(rep.group(1)) if rep else 0,
+        "sample": sample,
+        "rep": 0 if rep is None else rep,
     }
+
+
+def _position(run: dict, path: Any, key: str) -> tuple[Any, Any]:
+    """The run's ``sample`` and ``replication`` columns, each None or a whole number from 0 to 10**9."""
+    found = []
+    for column in ("sample", "replication"):
+        value = run.get(column)
+        if value is not None and not (_whole(value) and 0 <= value <= 10**9):
+            raise StoreError(
+                f"{path}: runs {shown(key)}: {column} is not a whole number from 0 (got {shown(value)})"
+            )
+        found.append(None if value is None else int(value))
+    return found[0], found[1]
 
 
 # ----------------------------------------------------------------------------------------- summary
@@ -868,8 +882,11 @@ def prepare(store, experiment: Any) -> Prepared:
         mine = [r for r in sens_rows if r["scenario"] == base]
         contents[name] = plot_heatmap([(f"{'Sobol' if kind == 'sobol' else 'Morris'}: {base}", mine, kind)])
 
+    from coprod.experiments.discovery import html_section as discovery_html
+
+    found = discovery_html(store.discoveries(runs.experiment))  # boxes kept by `coprod discover`
     page = _report_html(
-        store, runs, cols, rows, sens_rows, kind, [(t, contents[n]) for t, n in images], notes
+        store, runs, cols, rows, sens_rows, kind, [(t, contents[n]) for t, n in images], notes, found
     )
     contents["report.html"] = page.encode()
     return Prepared(runs.experiment, contents, summary_md, sensitivity_md, notes)
@@ -879,6 +896,7 @@ def _prepare_ranked(store, runs, cols, rows, contents, summary_md, notes) -> Pre
     """A grid (or Latin hypercube) experiment: the ranked report (:mod:`experiments.report_page`) and the
     short ranked summary for the terminal (:mod:`experiments.report_ranking`)."""
     from coprod.experiments import report_page
+    from coprod.experiments.discovery import html_section as discovery_html
     from coprod.experiments.hypotheses import evaluate as judge_hypotheses
     from coprod.experiments.hypotheses import html_section as hypotheses_html
     from coprod.experiments.hypotheses import load_hypotheses
@@ -898,6 +916,7 @@ def _prepare_ranked(store, runs, cols, rows, contents, summary_md, notes) -> Pre
     regret_files, regret_html = regret_parts(runs)  # a crossed experiment of the theories: who wins where
     contents.update(regret_files)
     answer += regret_html
+    answer += discovery_html(store.discoveries(runs.experiment))  # boxes kept by `coprod discover`
     answer += report_page.glossary()
     contents["report.html"] = _report_html(store, runs, cols, rows, [], "grid", [], notes, answer).encode()
     month = int(runs.steps[-1]) if len(runs.steps) else "?"

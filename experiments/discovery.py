@@ -22,8 +22,9 @@ holds those runs (Bryant and Lempert 2010, doi:10.1016/j.techfore.2009.08.002):
 It prints the counts, a few rows of the trajectory, the chosen box and the tree's rules, and writes into
 ``DIR`` (default ``results/<experiment>/discovery/``): ``trajectory.png`` (coverage against density, a
 point per box coloured by its number of restricted inputs), ``trajectory.csv``, ``box.csv``,
-``tree.txt`` and ``discovery.md``. Nothing is stored into the results database (its schema belongs to
-:mod:`experiments.store`).
+``tree.txt`` and ``discovery.md``, and keeps the result in the results database (table ``discoveries``,
+:func:`to_record`), where ``coprod analyze`` puts it into ``report.html`` (:func:`html_section`) and the
+dashboard's stored results show it; the same condition and month found again replaces the older one.
 
 Bad input exits with status 2 and one line, writing nothing: a condition outside the grammar, a month
 that was not recorded, an unknown experiment, a results file that is not one; and a condition that no
@@ -39,7 +40,7 @@ import io
 import math
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -654,7 +655,7 @@ def _pct(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:.0f}%"
 
 
-def _plot(d: Discovery, condition: Condition) -> bytes:
+def _plot(d: Discovery, condition: Condition | str) -> bytes:
     from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import BoundaryNorm
@@ -693,12 +694,152 @@ def _plot(d: Discovery, condition: Condition) -> bytes:
     return buf.getvalue()
 
 
+# ------------------------------------------------------------------------------ kept in the database
+
+
+def _clean(value: Any) -> Any:
+    """JSON-ready: NaN as None, numpy scalars as Python numbers, tuples as lists."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def to_record(t: Table, d: Discovery) -> dict[str, Any]:
+    """A discovery as JSON-ready data for the results database (:meth:`experiments.store.Store.
+    record_discovery`); :func:`from_record` reads it back."""
+    return _clean(
+        {
+            "n": d.n,
+            "meeting": d.meeting,
+            "chosen": d.chosen,
+            "trajectory": d.trajectory.to_dict("records"),
+            "limits": [asdict(lim) for lim in d.limits],
+            "rules": d.rules,
+            "tree": d.tree,
+            "notes": d.notes,
+            "inputs": list(t.x.columns),
+            "left_out": t.left_out,
+        }
+    )
+
+
+LIMIT_NUMBERS = ("low", "high", "whole_low", "whole_high", "qp_low", "qp_high")
+LIMIT_NUMBERS += ("reproduce_coverage", "reproduce_density")
+
+
+def from_record(data: Any) -> Discovery:
+    """A stored discovery back as a :class:`Discovery`; raises ValueError if it is not one (a stranger's
+    file may hold anything)."""
+    try:
+        trajectory = pd.DataFrame(data["trajectory"])
+        for column in ("coverage", "density", "mass", "res_dim", "n", "k"):
+            trajectory[column] = pd.to_numeric(trajectory[column], errors="raise").astype(float)
+        trajectory["res_dim"] = trajectory["res_dim"].astype(int)
+        trajectory["restricted"] = trajectory["restricted"].fillna("").astype(str)
+        limits = []
+        for raw in data["limits"]:
+            numbers = {k: math.nan if raw.get(k) is None else float(raw[k]) for k in LIMIT_NUMBERS}
+            limits.append(
+                Limit(
+                    name=str(raw["name"]),
+                    categorical=bool(raw["categorical"]),
+                    restricted=bool(raw["restricted"]),
+                    values=tuple(str(v) for v in raw.get("values", [])),
+                    whole_values=tuple(str(v) for v in raw.get("whole_values", [])),
+                    **numbers,
+                )
+            )
+        rules = [
+            {
+                k: (str(r[k]) if k == "rule" else float(r[k]))
+                for k in ("rule", "n", "k", "density", "coverage")
+            }
+            for r in data.get("rules", [])
+        ]
+        chosen = int(data["chosen"])
+        if not 0 <= chosen < len(trajectory):
+            raise ValueError("the chosen box is not on the trajectory")
+        return Discovery(
+            n=int(data["n"]),
+            meeting=int(data["meeting"]),
+            trajectory=trajectory,
+            chosen=chosen,
+            limits=limits,
+            rules=rules,
+            tree=str(data.get("tree", "")),
+            notes=[str(n) for n in data.get("notes", [])],
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
+        raise ValueError(f"not a stored discovery ({type(err).__name__})") from None
+
+
+def html_section(stored: list[dict[str, Any]]) -> str:
+    """The stored discoveries of an experiment as a section of ``report.html``: every stored text
+    escaped, a stored discovery that cannot be read named and skipped."""
+    import base64
+    import html
+    import json
+
+    e = html.escape
+    if not stored:
+        return ""
+    parts = [
+        "<h2>Scenario discovery</h2>",
+        "<p>Boxes of inputs found by <code>coprod discover</code> (PRIM, with CART's rules beside it) and "
+        "kept in the results file. Coverage: the share of the runs meeting the condition that lie in the "
+        "box; density: the share of the box that meets it.</p>",
+    ]
+    for row in stored:
+        condition, month = plain(row.get("condition"), 200), plain(row.get("month"), 80)
+        try:
+            d = from_record(json.loads(row.get("result") or ""))
+        except (ValueError, TypeError, RecursionError):
+            parts.append(f"<p class='note'>The discovery of {e(condition)} cannot be read; skipped.</p>")
+            continue
+        b = d.box
+        parts.append(
+            f"<h3>{e(condition)} at month {e(month)}</h3><p>{d.meeting} of {d.n} runs meet it. Chosen box "
+            f"{d.chosen}: coverage {b['coverage']:.2f}, density {b['density']:.2f}.</p>"
+            "<table><tr><th class='k'>input</th><th class='k'>limit</th><th class='k'>whole range</th>"
+            "<th class='k'>qp</th></tr>"
+        )
+        for lim in d.limits:
+            whole = (
+                "{" + ", ".join(lim.whole_values) + "}"
+                if lim.categorical
+                else f"{lim.whole_low:.3g} to {lim.whole_high:.3g}"
+            )
+            qp = min((q for q in (lim.qp_low, lim.qp_high) if not math.isnan(q)), default=math.nan)
+            cells = [
+                lim.name,
+                lim.describe() if lim.restricted else "not restricted",
+                whole,
+                "-" if math.isnan(qp) else f"{qp:.2g}",
+            ]
+            parts.append("<tr>" + "".join(f"<td class='k'>{e(plain(c, 200))}</td>" for c in cells) + "</tr>")
+        parts.append("</table><ul>")
+        for r in d.rules[:6]:
+            rule = e(plain(r["rule"], 300))
+            parts.append(f"<li>{int(r['k'])} of {int(r['n'])} meet ({r['density']:.0%}): {rule}</li>")
+        parts.append("</ul>")
+        png = base64.b64encode(_plot(d, condition)).decode()
+        parts.append(f"<img alt='peeling trajectory: {e(condition)}' src='data:image/png;base64,{png}'>")
+    return "".join(parts)
+
+
 # ------------------------------------------------------------------------------------- entry point
 
 
 def main_discover(args) -> int:
     """``coprod discover``: check the condition and the month, read, discover, then write and print."""
     from coprod.experiments.store import Store
+    from coprod.model import code_version
 
     condition = parse(args.where)
     month = parse_month(args.month)
@@ -707,6 +848,8 @@ def main_discover(args) -> int:
     out = RESULTS_DIR / safe_name(t.experiment) / "discovery" if args.out is None else Path(args.out)
     d = discover(t.x, t.y)
     contents = files(t, d, condition, str(args.db))
+    with Store(args.db) as store:  # kept beside the runs, for the report and the dashboard
+        store.record_discovery(t.experiment, str(condition), t.month, to_record(t, d), code_version())
     written = write_files(out, contents)
     print(terminal(t, d, condition, str(args.db)))
     for note in d.notes:

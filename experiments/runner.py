@@ -511,6 +511,8 @@ def _recorder(store, name: str, runs, bar):
                 error=result.error,
                 started=result.started,
                 seconds=result.seconds,
+                sample=spec.sample,
+                replication=spec.replication,
             )
         except StoreWriteError as err:
             raise _write_failed(err) from None

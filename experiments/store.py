@@ -7,16 +7,21 @@ Tables:
   ``created``;
 - ``runs``: one row per run, primary key ``(experiment, run_key)``: ``scenario``, ``params`` (every
   parameter as JSON), ``scenario_hash``, ``seed``, ``code_version``, ``status`` (``done``, ``failed``,
-  ``timed_out``), ``error``, ``started``, ``finished``, ``seconds``;
+  ``timed_out``), ``error``, ``started``, ``finished``, ``seconds``, and where the run sits in its
+  experiment's design: ``sample`` (the sample index of a sampled design, NULL for a grid) and
+  ``replication`` (NULL for ``coprod run --db``'s single runs);
 - ``steps``: one row per run and recorded step, primary key ``(experiment, run_key, step)``, one column per
-  output named as in DESIGN.md.
+  output named as in DESIGN.md;
+- ``discoveries`` (made by the first ``coprod discover``): one row per scenario discovery, primary key
+  ``(experiment, condition, month)``: ``created``, ``code_version`` and ``result``, the chosen box, the
+  peeling trajectory and CART's rules as JSON (:func:`experiments.discovery.to_record`).
 
 Views, for Datasette and plain SQL (they hold nothing of their own; see :func:`flat_view_sql`):
 
 - ``runs_flat``: one row per run of every experiment, in plain columns: ``experiment``, ``run_key``,
   ``scenario``, ``design`` and ``theory`` (``design.kind`` and ``theory.kind`` out of ``params``),
-  ``replication`` (the ``rep=`` of the key), ``seed``, ``status``, ``final_step`` and every output at
-  the last recorded step;
+  ``sample``, ``replication``, ``seed``, ``status``, ``final_step`` and every output at the last recorded
+  step;
 - ``experiment_<name>``: the same for one recorded experiment, with each of its factors as a column
   named by its dotted key (``"context.inequality"``), between ``status`` and ``final_step``.
 
@@ -33,7 +38,10 @@ reader that holds a read transaction open keeps seeing the snapshot it started w
 A write that fails (the disk is full, the file is locked for longer than the busy timeout, an I/O error)
 rolls its transaction back and raises :class:`StoreWriteError`: every run recorded before stays whole.
 A file from another schema version (or one that lacks a table or a column this code writes) is refused
-with :class:`StoreError` before anything in it is changed, WAL mode included; there is no migration.
+with :class:`StoreError` before anything in it is changed, WAL mode included. One migration only: a file
+written before the ``sample`` and ``replication`` columns gets them, filled from its run keys (the key
+names both, see :func:`experiments.design.run_key`), when it is next opened for writing; read-only, it is
+read as it is (:func:`design_position` parses the key then).
 
 Test-only fault hook: with the environment variable ``COPROD_FAULT_MAX_PAGES=<n>`` set, every connection
 limits the database to ``n`` pages (``PRAGMA max_page_count``), so that a test can fill the "disk" and
@@ -46,6 +54,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import stat
 import time
@@ -63,6 +72,7 @@ SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 5.0  # how long a write waits for another connection's lock (SQLite's busy timeout)
 MAX_PAGES_ENV = "COPROD_FAULT_MAX_PAGES"
 FLAT_VIEW = "runs_flat"  # every run in plain columns; one view per experiment adds its factors
+DISCOVERIES = "discoveries"  # scenario discoveries, kept beside the runs they were found in
 EXPERIMENT_VIEW = "experiment_"  # prefix of each experiment's view: experiment_<name>
 RUN_COLUMNS = (
     "experiment",
@@ -78,6 +88,8 @@ RUN_COLUMNS = (
     "finished",
     "seconds",
 )
+# where a run sits in its experiment's design; added to files written before them (see _add_position)
+POSITION_COLUMNS = ("sample", "replication")
 COLUMNS = {
     "meta": ("key", "value"),
     "experiments": ("name", "definition", "root_seed", "code_version", "created"),
@@ -281,6 +293,7 @@ class Store:
         try:
             if not self._check_schema():
                 self._create_schema()
+            self._add_position()
             # a write that changes nothing: a read-only file is found now, before any run is computed
             conn.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
             self._make_views()
@@ -289,6 +302,21 @@ class Store:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+    def _add_position(self) -> None:
+        """Give a file written before them the ``sample`` and ``replication`` columns, filled from the run
+        keys (inside :meth:`_ensure_schema`'s transaction)."""
+        have = set(self.db["runs"].columns_dict)
+        missing = [c for c in POSITION_COLUMNS if c not in have]
+        if not missing:
+            return
+        for column in missing:
+            self.db.execute(f"ALTER TABLE runs ADD COLUMN {column} INTEGER")
+        rows = self.db.execute("SELECT rowid, run_key FROM runs").fetchall()
+        self.db.conn.executemany(
+            "UPDATE runs SET sample = ?, replication = ? WHERE rowid = ?",
+            [(*design_position(str(key)), rowid) for rowid, key in rows],
+        )
 
     def _create_schema(self) -> None:
         db = self.db
@@ -311,6 +339,8 @@ class Store:
                 "started": str,
                 "finished": str,
                 "seconds": float,
+                "sample": int,
+                "replication": int,
             },
             pk=("experiment", "run_key"),
         )
@@ -397,6 +427,8 @@ class Store:
         error: str = "",
         started: str = "",
         seconds: float = 0.0,
+        sample: int | None = None,
+        replication: int | None = None,
     ) -> None:
         """Write one run and its steps in one transaction, replacing any earlier attempt."""
         with self._writing(f"run {run_key!r}"):  # one explicit transaction: the run and its steps, or nothing
@@ -415,6 +447,8 @@ class Store:
                     "started": started or _now(),
                     "finished": _now(),
                     "seconds": seconds,
+                    "sample": sample,
+                    "replication": replication,
                 },
                 pk=("experiment", "run_key"),
             )
@@ -423,6 +457,28 @@ class Store:
                     ({"experiment": experiment, "run_key": run_key, **row} for row in rows),
                     pk=("experiment", "run_key", "step"),
                 )
+
+    def record_discovery(
+        self, experiment: str, condition: str, month: str, result: dict[str, Any], code_version: str
+    ) -> None:
+        """Keep one scenario discovery; a discovery of the same experiment, condition and month is
+        replaced. ``result`` must be JSON without NaN (None in its place)."""
+        row = {
+            "experiment": experiment,
+            "condition": condition,
+            "month": month,
+            "created": _now(),
+            "code_version": code_version,
+            "result": json.dumps(result, sort_keys=True, allow_nan=False),
+        }
+        with self._writing(f"discovery {condition!r}"):
+            self.db[DISCOVERIES].upsert(row, pk=("experiment", "condition", "month"))
+
+    def discoveries(self, experiment: str) -> list[dict]:
+        """The stored discoveries of ``experiment``, oldest first (none in a file without the table)."""
+        if DISCOVERIES not in self.db.table_names():
+            return []
+        return list(self.db[DISCOVERIES].rows_where("experiment = ?", [experiment], order_by="created"))
 
     # ------------------------------------------------------------------------------------ reading
 
@@ -502,7 +558,8 @@ def flat_view_sql(experiment: str | None = None, factors: Sequence[str] = ()) ->
         "r.scenario",
         f"{param('design.kind')} AS design",
         f"{param('theory.kind')} AS theory",
-        f"{_REPLICATION} AS replication",
+        "r.sample",
+        "r.replication",
         "r.seed",
         "r.status",
         *(f"{param(key)} AS {quote_identifier(key)}" for key in factors),
@@ -518,12 +575,15 @@ def flat_view_sql(experiment: str | None = None, factors: Sequence[str] = ()) ->
     )
 
 
-# the r of a run key's last part, ``.../rep=<r>`` (a sweep's runs; NULL for `coprod run --db`'s)
-_DIGITS = "'0123456789'"
-_REPLICATION = (
-    f"CASE WHEN rtrim(r.run_key, {_DIGITS}) LIKE '%/rep=' AND r.run_key <> rtrim(r.run_key, {_DIGITS}) "
-    f"THEN CAST(substr(r.run_key, length(rtrim(r.run_key, {_DIGITS})) + 1) AS INTEGER) END"
-)
+_SAMPLE = re.compile(r"/sample=([0-9]{1,9})(/|$)")
+_REP = re.compile(r"/rep=([0-9]{1,9})$")
+
+
+def design_position(run_key: str) -> tuple[int | None, int | None]:
+    """``(sample, replication)`` read off a run key, for files written before the columns held them:
+    ``base/sample=00012/.../rep=3`` gives ``(12, 3)``; a part the key lacks is None."""
+    sample, rep = _SAMPLE.search(run_key), _REP.search(run_key)
+    return (int(sample.group(1)) if sample else None, int(rep.group(1)) if rep else None)
 
 
 def _literal(text: str) -> str:

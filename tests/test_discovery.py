@@ -186,3 +186,53 @@ def test_a_bad_or_useless_condition_is_one_line_exit_2_and_writes_nothing(
     assert len(lines) == 1 and lines[0].startswith(says), lines
     assert "Traceback" not in captured.err and captured.out == ""
     assert not out.exists()
+
+
+# ------------------------------------------------------------------------------- kept in the database
+
+
+def test_a_discovery_is_kept_in_the_results_file_read_back_whole_and_replaced_when_found_again(
+    swept, tmp_path, capsys
+):
+    import json
+    import sqlite3
+    from contextlib import closing
+
+    from coprod.experiments.discovery import from_record
+
+    where = _median_condition(swept)
+    for run in ("first", "again"):
+        assert main(["discover", "--db", str(swept), "--where", where, "--out", str(tmp_path / run)]) == 0
+    printed = capsys.readouterr().out
+    with closing(sqlite3.connect(swept)) as conn:
+        rows = conn.execute(
+            "SELECT experiment, condition, month, result FROM discoveries WHERE condition = ?", [where]
+        ).fetchall()
+    assert [(e, c, m) for e, c, m, _ in rows] == [("discovery_tiny", where, "24")]  # replaced, not added
+    d = from_record(json.loads(rows[0][3]))
+    assert d.n == 40 and d.meeting == 20
+    box = {r["input"]: r for r in csv.DictReader((tmp_path / "again" / "box.csv").read_text().splitlines())}
+    for lim in d.limits:  # the same box as the files say
+        assert lim.restricted == (box[lim.name]["restricted"] == "True")
+        assert lim.describe() in printed or not lim.restricted
+
+
+def test_coprod_analyze_shows_the_kept_discoveries_and_names_one_it_cannot_read(swept, tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    where = _median_condition(swept)
+    assert main(["discover", "--db", str(swept), "--where", where, "--out", str(tmp_path / "d")]) == 0
+    out = tmp_path / "report"
+    assert main(["analyze", "--db", str(swept), "--out", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert "<h2>Scenario discovery</h2>" in page and f"{where} at month 24" in page.replace("&gt;", ">")
+    assert "alt='peeling trajectory" in page
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(swept.read_bytes())
+    with closing(sqlite3.connect(copy)) as conn, conn:
+        conn.execute('UPDATE discoveries SET result = \'{"n": "<script>"}\'')
+    out = tmp_path / "report2"
+    assert main(["analyze", "--db", str(copy), "--out", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert "cannot be read; skipped" in page and "<script>" not in page

@@ -180,7 +180,11 @@ def test_the_crossed_key_is_a_column_of_the_experiments_view_and_an_input_of_dis
 
     with sqlite3.connect(swept / "crossed.db") as conn:
         arms = {r[0] for r in conn.execute('SELECT "theory.kind" FROM experiment_crossed')}
+        position = conn.execute("SELECT run_key, sample, replication FROM runs").fetchall()
     assert arms == {"incremental", "structural", "knowledge"}
+    # the sweep records where each run sits in the design
+    spec = {r.key: (r.sample, r.replication) for r in load_experiment(swept / "crossed.toml").runs}
+    assert {key: (sample, rep) for key, sample, rep in position} == spec
     from coprod.experiments.analysis import load_runs
     from coprod.experiments.discovery import inputs
     from coprod.experiments.store import Store
