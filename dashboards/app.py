@@ -12,8 +12,10 @@ import solara
 import solara.server.settings
 from coprod.dashboards import guard
 from coprod.dashboards.browse import Browse
+from coprod.dashboards.choices import Draft
 from coprod.dashboards.compare import Compare
 from coprod.dashboards.explore import Explore
+from coprod.dashboards.session import use_setup
 from coprod.dashboards.widgets import CSS
 
 # ``coprod dashboard`` put the websocket frame guard in place already; this covers ``solara run`` by hand
@@ -44,17 +46,31 @@ INTRO = (
 )
 
 
+EXPLORE_TAB = 0
+
+
 @solara.component
 def Page():
+    # Per browser session (Page is rendered once per session): which tab is open, and Explore's set-up,
+    # held here so that "Open this run in Explore" on the results tab can put a set-up into Explore and
+    # switch to it. The tabs are lazy: a view not shown is not rendered, and Explore builds its run from
+    # this set-up when it is shown again.
+    tab = solara.use_reactive(EXPLORE_TAB)
+    setup = use_setup()
+
+    def open_in_explore(draft: Draft, source: str) -> None:
+        setup.put(draft, source)
+        tab.set(EXPLORE_TAB)
+
     solara.Title(TITLE)
     solara.Style(CSS)
     with solara.Column(gap="4px", style={"padding": "8px 18px", "max-width": "1800px"}):
         solara.Text(TITLE, classes=["page-title"])
         solara.Text(INTRO, classes=["page-intro"])
-        with solara.Div(classes=["page-tabs"]), solara.lab.Tabs(lazy=True):
+        with solara.Div(classes=["page-tabs"]), solara.lab.Tabs(value=tab, lazy=True):
             with solara.lab.Tab("Explore one set-up", classes=["tab-explore"]):
-                Explore()
+                Explore(setup)
             with solara.lab.Tab("Compare two set-ups", classes=["tab-compare"]):
                 Compare()
             with solara.lab.Tab("Stored results", classes=["tab-results"]):
-                Browse()
+                Browse(on_open=open_in_explore)

@@ -130,15 +130,37 @@ class Draft:
     theory: str = DEFAULT_THEORY
     seed: str = "1"
     values: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # A loaded file's (or stored run's) own name and description; None: made from the design and theory.
+    # Picking another design or theory drops them (the file's name would no longer say what runs).
+    name: str | None = None
+    description: str | None = None
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> Draft:
+        """The draft that checks back to exactly ``scenario`` (every parameter, its name and description):
+        its design, theory and seed, and as moved values every parameter that differs from what the design's
+        and theory's presets give, those with a slider and those without alike."""
+        design, theory = scenario.get("design.kind"), scenario.get("theory.kind")
+        preset = Scenario.build({"design": {"kind": design}, "theory": {"kind": theory}}).flat()
+        fixed = ("design.kind", "theory.kind", SEED_KEY)
+        moved = {k: v for k, v in scenario.flat().items() if k not in fixed and v != preset[k]}
+        return cls(
+            design,
+            theory,
+            str(scenario.run.seed),
+            MappingProxyType(moved),
+            name=scenario.name,
+            description=scenario.description,
+        )
 
     def with_design(self, kind: str) -> Draft:
         """Pick a design: its preset's values replace what was moved in the sections it fills."""
         kept = {k: v for k, v in self.values.items() if k.split(".")[0] not in ("design", "structure")}
-        return replace(self, design=kind, values=MappingProxyType(kept))
+        return replace(self, design=kind, values=MappingProxyType(kept), name=None, description=None)
 
     def with_theory(self, kind: str) -> Draft:
         kept = {k: v for k, v in self.values.items() if k.split(".")[0] != "theory"}
-        return replace(self, theory=kind, values=MappingProxyType(kept))
+        return replace(self, theory=kind, values=MappingProxyType(kept), name=None, description=None)
 
     def with_value(self, key: str, value: Any) -> Draft:
         return replace(self, values=MappingProxyType({**self.values, key: value}))
@@ -154,9 +176,11 @@ class Draft:
             problems[SEED_KEY] = seed
             seed = PARAMETERS[SEED_KEY].default  # still check the other fields
         overrides = {
-            "name": f"{self.design}-{self.theory}",
+            "name": f"{self.design}-{self.theory}" if self.name is None else self.name,
             "description": f"{designs().get(self.design, self.design)} with "
-            f"{theories().get(self.theory, self.theory).lower()} (set up in the workshop dashboard)",
+            f"{theories().get(self.theory, self.theory).lower()} (set up in the workshop dashboard)"
+            if self.description is None
+            else self.description,
             "design.kind": self.design,
             "theory.kind": self.theory,
             SEED_KEY: seed,
@@ -179,6 +203,21 @@ class Draft:
         if checked is not None and checked.scenario is not None:
             return checked.scenario.get(key)
         return _preset_value(self.design, self.theory, key)
+
+
+def beyond_page(scenario: Scenario) -> list[Problem]:
+    """The settings of ``scenario`` larger than the page runs (:data:`PAGE_LIMITS`), as problems in the
+    schema's own form; ``coprod run`` runs them."""
+    return [
+        Problem(
+            key,
+            "is more than the page runs",
+            scenario.get(key),
+            f"at most {limit:_} on the page; `coprod run` runs more",
+        )
+        for key, limit in PAGE_LIMITS.items()
+        if scenario.get(key) > limit
+    ]
 
 
 def parse_seed(text: str) -> int | str:

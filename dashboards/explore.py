@@ -17,7 +17,10 @@ from coprod.dashboards import charts
 from coprod.dashboards.choices import SEED_KEY, SLIDER_GROUPS, Draft, slider
 from coprod.dashboards.cities import CityPicker, with_city
 from coprod.dashboards.player import Clock, use_clock, use_follow, use_player
+from coprod.dashboards.results import city_in
 from coprod.dashboards.runs import Run
+from coprod.dashboards.session import ScenarioLoader, Setup, use_setup
+from coprod.dashboards.story_view import RunStory
 from coprod.dashboards.widgets import (
     Controls,
     DesignPicker,
@@ -49,9 +52,13 @@ BIAS_CHART = "Consensus bias over time (lower is better)"
 
 
 @solara.component
-def Explore():
-    draft = solara.use_reactive(Draft())
-    first = solara.use_memo(lambda: Run(Draft().check().scenario), [])
+def Explore(setup: Setup | None = None):
+    """``setup``: the browser session's set-up, which the page hands in so that another view can put one
+    here (a stored run opened in Explore); without it the view keeps its own."""
+    own = use_setup()
+    setup = setup or own
+    draft = setup.draft
+    first = solara.use_memo(lambda: Run(_startable(draft.value)), [])
     run = solara.use_reactive(first)
     clock = use_clock()
     use_player(clock, run)
@@ -94,11 +101,18 @@ def Explore():
                     note_kind=kind,
                 )
                 Downloads(lambda: run.value)
-            SetupPanel(draft, checked, change)
+            SetupPanel(draft, checked, change, setup)
         with solara.Div(classes=["view-main"]):
             FirstScreen(current, clock)
             Pictures(current, clock)
+            RunStory(current, clock)
             IndicatorSections(lambda: ([current.now()], [current.start()]), clock.beat, BELOW)
+
+
+def _startable(draft: Draft):
+    """The scenario the view opens with: the session's set-up where it works, else the default."""
+    checked = draft.check()
+    return checked.scenario if checked.ok else Draft().check().scenario
 
 
 @solara.component
@@ -139,16 +153,29 @@ def BiasChart(runs: list[Run], clock: Clock, names: tuple[str, ...] = ()):
 
 
 @solara.component
-def SetupPanel(draft: solara.Reactive[Draft], checked, change):
+def SetupPanel(draft: solara.Reactive[Draft], checked, change, setup: Setup | None = None):
     d = draft.value
     problems = checked.problems
     city = solara.use_reactive(cast(str | None, None))
+    origin = setup.origin.value if setup is not None else None
+
+    def city_of_set_up() -> None:
+        """On opening, and whenever a whole set-up is put in (a file, a stored run): the picker shows the
+        city whose values the set-up carries, if any."""
+        now = draft.value.check()
+        city.set(city_in(now.scenario.flat()) if now.ok else None)
+
+    solara.use_effect(city_of_set_up, [origin.count if origin else 0])
 
     def pick_city(stem: str) -> None:
         change(with_city(draft.value, city.value, stem))
         city.set(stem)
 
     with solara.Card("Set-up", subtitle="A change starts a new run with it at once.", margin=0):
+        if setup is not None:
+            ScenarioLoader(setup.put)
+            if setup.note():
+                solara.Text(setup.note(), classes=["loaded-from"])
         DesignPicker("Institutional design", d.design, lambda kind: change(draft.value.with_design(kind)))
         TheoryPicker("Theory of change", d.theory, lambda kind: change(draft.value.with_theory(kind)))
         SeedField(d.seed, lambda text: change(draft.value.with_seed(text)), problems.get(SEED_KEY))

@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
 import sqlite_utils
-from coprod.model import OUTPUTS
+from coprod.model import OUTPUTS, load_cities
 
 FOLDER_VARIABLE = "COPROD_RESULTS_DIR"
 SUFFIXES = (".db", ".sqlite", ".sqlite3")
@@ -81,10 +83,47 @@ class StoredRun:
     scenario: str
     seed: int
     status: str
+    design: str = ""  # ``design.kind`` and ``theory.kind`` as its stored settings say ("" where they do not)
+    theory: str = ""
+    city: str = ""  # the city context's name: recorded with the experiment, or recognised in the settings
 
     @property
     def title(self) -> str:
         return f"{self.experiment} · {self.run_key} ({self.status})"
+
+
+@cache
+def _cities() -> dict[str, tuple[str, dict[str, Any]]]:
+    """The shipped cities: stem -> (name, the values each sets)."""
+    try:
+        return {c.stem: (c.name, c.overrides()) for c in load_cities()}
+    except (OSError, ValueError):  # a damaged city file names itself elsewhere (``coprod cities``)
+        return {}
+
+
+def city_in(values: Mapping[str, Any]) -> str | None:
+    """The shipped city whose every value ``values`` carries (a run or file made with ``--city``, or the
+    page's city picker), by file stem; None if none."""
+    for stem, (_, overrides) in _cities().items():
+        if overrides and all(values.get(k) == v for k, v in overrides.items()):
+            return stem
+    return None
+
+
+def city_name(stem: str) -> str:
+    return _cities()[stem][0] if stem in _cities() else stem
+
+
+def _loads(raw: Any) -> Any:
+    """Stored JSON, or None where it is not JSON (the file may come from anyone)."""
+    try:
+        return json.loads(raw) if isinstance(raw, (str, bytes)) else None
+    except (ValueError, RecursionError):
+        return None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _some(names: list[str], shown: int = 4) -> str:
@@ -137,20 +176,44 @@ class ResultsFile:
         """Any failure to read (a damaged file, a value of the wrong kind) as one plain message."""
         try:
             yield
-        except (sqlite3.Error, ValueError, TypeError) as err:
+        except (sqlite3.Error, ValueError, TypeError, RecursionError) as err:
             raise ResultsError(
                 f"{self.path.name} could not be read: it may be damaged, or written by another program "
                 f"({err})."
             ) from None
 
     def runs(self) -> list[StoredRun]:
+        """The runs (the first :data:`MOST_RUNS`), each with its design, theory and city where known."""
+        recorded = self.recorded_cities()
         with self._reading():
             rows = self.db.query(
-                "SELECT experiment, run_key, scenario, seed, status FROM runs "
+                "SELECT experiment, run_key, scenario, seed, status, params FROM runs "
                 "ORDER BY experiment, run_key LIMIT ?",
                 [MOST_RUNS],
             )
-            return [StoredRun(**row) for row in rows]
+            found = []
+            for row in rows:
+                params = _loads(row.pop("params"))
+                params = params if isinstance(params, dict) else {}
+                city = recorded.get(row["experiment"]) or city_name(city_in(params) or "")
+                design, theory = _text(params.get("design.kind")), _text(params.get("theory.kind"))
+                found.append(StoredRun(**row, design=design, theory=theory, city=city))
+            return found
+
+    def recorded_cities(self) -> dict[str, str]:
+        """Experiment -> the name of the city its definition records (``coprod sweep --city``)."""
+        cities = {}
+        try:  # only labels depend on it: a file without it (or with an odd one) still opens
+            rows = list(self.db.query("SELECT name, definition FROM experiments"))
+        except sqlite3.Error:
+            return {}
+        for row in rows:
+            city = _loads(row.get("definition"))
+            city = city.get("city") if isinstance(city, dict) else None
+            if isinstance(city, dict):
+                stem = _text(city.get("name"))
+                cities[row["name"]] = city_name(stem) if stem in _cities() else _text(city.get("title"))
+        return cities
 
     def params(self, run: StoredRun) -> dict:
         with self._reading():

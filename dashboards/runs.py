@@ -2,7 +2,9 @@
 
 One :class:`Run` per set-up and browser session; a :class:`Pair` steps two of them together for the
 compare view. Nothing here draws from the model's generator: the network sample has its own, so a run in
-the dashboard gives the same numbers as ``coprod run`` on the exported scenario.
+the dashboard gives the same numbers as ``coprod run`` on the exported scenario. Each run keeps the story of
+what happened in it (:class:`coprod.story.Story`), fed at month 0 and after every step; a story only reads
+the model, so keeping one changes nothing in the run.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from coprod.model import (
     Resident,
     Scenario,
 )
+
+from coprod.story import Event, Story
 
 # The network view shows every official, academic and group, and at most this many residents.
 SAMPLED_RESIDENTS = 250
@@ -117,11 +121,15 @@ def _edges_among(edges: np.ndarray, nodes: np.ndarray, n: int) -> np.ndarray:
 class Run:
     """One set-up running in one browser session."""
 
-    def __init__(self, scenario: Scenario, *, sampled_residents: int = SAMPLED_RESIDENTS):
+    def __init__(self, scenario: Scenario, *, sampled_residents: int = SAMPLED_RESIDENTS, story: bool = True):
         self.scenario = scenario
         self.model = GovernanceModel(scenario)
         self.lock = threading.RLock()
         self.picture = network_picture(self.model, sampled_residents)
+        # the story of this run (None with ``story=False``): it reads the model at month 0 and after each step
+        self.story = Story() if story else None
+        if self.story is not None:
+            self.story.observe(self.model)
 
     @property
     def design(self) -> str:
@@ -154,6 +162,8 @@ class Run:
         with self.lock:
             while done < months and not self.finished:
                 self.model.step()
+                if self.story is not None:
+                    self.story.observe(self.model)
                 done += 1
         return done
 
@@ -189,6 +199,19 @@ class Run:
         total = max(len(held), 1)
         return {name: counts[name] / total for name in counts}
 
+    def events(self) -> list[Event]:
+        """What the story has told so far, month 0 first (none without a story)."""
+        with self.lock:
+            return list(self.story.events) if self.story is not None else []
+
+    def opinions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Views by group so far: the months (month 0 first) and the quantiles, an array (months, groups,
+        quantiles) in the order of ``story.GROUPS`` and ``story.QUANTILES`` (empty without a story)."""
+        with self.lock:
+            if self.story is None:
+                return np.zeros(0, dtype=np.int64), Story().quantiles()
+            return np.array(self.story.months, dtype=np.int64), self.story.quantiles()
+
     # ----------------------------------------------------------------------------------- export
 
     def csv(self) -> str:
@@ -213,7 +236,8 @@ class Pair:
     """Two set-ups run side by side from the same seed, stepped together."""
 
     def __init__(self, first: Scenario, second: Scenario):
-        self.runs = (Run(first), Run(second))
+        # Compare shows no story: its runs skip the observing (about a third of a month's time)
+        self.runs = (Run(first, story=False), Run(second, story=False))
 
     @property
     def steps(self) -> int:

@@ -76,6 +76,21 @@ CSS = """
 .prose p { margin: 0 0 6px 0; font-size: 0.85rem; }
 .prose ul { margin: 0 0 6px 0; font-size: 0.85rem; }
 .v-tooltip__content { max-width: 420px; }
+.scenario-load { margin: 0 0 2px 0; }
+.loaded-from {
+  display: block; font-size: 0.8rem; line-height: 1.3; color: #1b5e20; background: #e8f5e9; padding: 3px 6px;
+  border-radius: 3px; margin-bottom: 6px; overflow-wrap: anywhere;
+}
+.load-problem, .open-problem { overflow-wrap: anywhere; margin-top: 2px; }
+.browse-heading { display: block; font-weight: 600; font-size: 1rem; margin-top: 12px; }
+.ranking {
+  display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 12px; align-items: start;
+}
+.ranking .forest img { max-width: 100%; height: auto; }
+.ranking-table td { overflow-wrap: anywhere; }
+.ranking-table tr.clear-best td { font-weight: 600; }
+.ranking-verdict { display: block; font-weight: 500; font-size: 0.9rem; margin: 2px 0 4px 0; }
+.ranking-note { display: block; font-size: 0.8rem; color: #555; }
 """
 
 THEORY_COLOURS = {
