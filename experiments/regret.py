@@ -206,6 +206,13 @@ def _f(x: float, digits: int = 3) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
+def _limit(lim) -> str:
+    """A restricted limit with its quasi-p-value (the smaller of its two sides'): a limit with qp above
+    0.05 barely raises the box's density and is weak evidence of where the arm wins."""
+    qps = [q for q in (lim.qp_low, lim.qp_high) if not math.isnan(q)]
+    return plain(lim.describe(), 120) + (f" (qp {min(qps):.2g})" if qps else "")
+
+
 def _vs(s: dict[str, Any]) -> str:
     if s["arm"] == s["leader"]:
         return "(best mean)"
@@ -249,11 +256,14 @@ def markdown(r: Regret) -> str:
     ]
     for arm, d in r.boxes.items():
         box = d.box
-        limits = "; ".join(plain(lim.describe(), 120) for lim in d.limits if lim.restricted)
+        limits = "; ".join(_limit(lim) for lim in d.limits if lim.restricted)
         lines.append(
             f"- **{plain(arm, 40)}** (best at {d.meeting} of {d.n}): coverage {_f(box['coverage'], 2)}, "
             f"density {_f(box['density'], 2)}; box: {limits or 'the whole space'}"
         )
+    lines.append(
+        "- qp: the quasi-p-value of a limit (Bryant and Lempert 2010); above 0.05 a limit is weak evidence."
+    )
     lines += [f"- note: {plain(n, 300)}" for n in r.notes]
     lines += [
         "",
@@ -289,9 +299,23 @@ def map_axes(r: Regret) -> list[str]:
     return sorted(numeric, key=lambda c: (-counts[c], numeric.index(c)))[:2]
 
 
+def map_category(r: Regret) -> str | None:
+    """The categorical input that the winning boxes restrict with the strongest evidence (the smallest
+    quasi-p-value, below 0.05), if any: then the map is drawn per category."""
+    best: tuple[float, str] | None = None
+    for d in r.boxes.values():
+        for lim in d.limits:
+            qps = [q for q in (lim.qp_low, lim.qp_high) if not math.isnan(q)]
+            sure = lim.categorical and lim.restricted and qps and min(qps) < 0.05
+            if sure and (best is None or min(qps) < best[0]):
+                best = (min(qps), lim.name)
+    return best[1] if best else None
+
+
 def plot(r: Regret) -> bytes:
-    """Left: the points on the two most restricted inputs, coloured by the winning arm. Right: each arm's
-    regret over the points."""
+    """Left: which arm wins, per category of the categorical input the boxes restrict most surely (a
+    stacked bar per category), else at each point on the two most restricted numeric inputs. Right: each
+    arm's regret over the points."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -301,7 +325,22 @@ def plot(r: Regret) -> bytes:
     axes_keys = map_axes(r)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), dpi=110)
     colours = plt.get_cmap("tab10")
-    if len(axes_keys) == 2:
+    category = map_category(r)
+    if category is not None:
+        values = [str(v) for v in p.x[category].astype(str)]
+        kinds = sorted(set(values))
+        bottom = np.zeros(len(kinds))
+        for a, arm in enumerate(p.arms):
+            share = np.array(
+                [np.mean([r.best[i] == a for i, v in enumerate(values) if v == k]) for k in kinds]
+            )
+            left.barh(kinds, share, left=bottom, color=colours(a), label=arm)
+            bottom += share
+        left.set_xlabel("share of the sampled points where the arm is best")
+        left.set_xlim(0, 1)
+        left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(p.arms))
+        left.set_title(f"Which arm is best, by {category}", fontsize=10)
+    elif len(axes_keys) == 2:
         for a, arm in enumerate(p.arms):
             won = r.best == a
             left.scatter(

@@ -203,3 +203,15 @@ def test_coprod_analyze_puts_the_regret_map_in_the_report_of_a_crossed_experimen
     assert "Which theory.kind wins where" in page and "alt='regret map'" in page
     assert not (plain / "regret.md").exists()
     assert "wins where" not in (plain / "report.html").read_text()
+
+
+def test_a_winner_decided_by_a_category_is_mapped_per_category():
+    from coprod.experiments.regret import map_category, plot
+
+    p = synthetic(noise=0.0)
+    kind = np.where(p.x["x"] > 0.6, "cooperative", "consultation")
+    p.x = p.x.assign(kind=pd.Categorical(kind, categories=["consultation", "cooperative"]), x=0.5)
+    r = analyse(p, resamples=0)
+    assert map_category(r) == "kind"
+    assert plot(r)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert map_category(analyse(synthetic(noise=0.0), resamples=0)) is None  # numbers only: the scatter
