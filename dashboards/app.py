@@ -53,8 +53,9 @@ EXPLORE_TAB = 0
 def Page():
     # Per browser session (Page is rendered once per session): which tab is open, and Explore's set-up,
     # held here so that "Open this run in Explore" on the results tab can put a set-up into Explore and
-    # switch to it. The tabs are lazy: a view not shown is not rendered, and Explore builds its run from
-    # this set-up when it is shown again.
+    # switch to it, and so that a stored scenario discovery can say where Explore's set-up sits in its box.
+    # The tabs are lazy: a view not shown is not rendered, and Explore builds its run from this set-up when
+    # it is shown again.
     tab = solara.use_reactive(EXPLORE_TAB)
     setup = use_setup()
 
@@ -73,4 +74,4 @@ def Page():
             with solara.lab.Tab("Compare two set-ups", classes=["tab-compare"]):
                 Compare()
             with solara.lab.Tab("Stored results", classes=["tab-results"]):
-                Browse(on_open=open_in_explore)
+                Browse(on_open=open_in_explore, setup=setup)

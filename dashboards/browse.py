@@ -20,6 +20,7 @@ import numpy as np
 import solara
 from coprod.dashboards import charts
 from coprod.dashboards.choices import TITLES, Draft, label_of
+from coprod.dashboards.discovery_view import DiscoveryView
 from coprod.dashboards.results import (
     FOLDER_VARIABLE,
     ResultsError,
@@ -29,7 +30,7 @@ from coprod.dashboards.results import (
     databases,
     resolve,
 )
-from coprod.dashboards.session import from_stored
+from coprod.dashboards.session import Setup, from_stored
 from coprod.dashboards.widgets import Prose, Svg
 from coprod.experiments.analysis import _colours, _designs, load_runs, summary
 from coprod.experiments.report_figures import FOREST_ROWS, forest_plot
@@ -215,8 +216,10 @@ WIDE = {"flex": "1 1 0", "min-width": "0"}  # a field sharing its row equally
 
 
 @solara.component
-def Browse(on_open: Callable[[Draft, str], None] | None = None):
-    """``on_open`` (the page's): put a draft into Explore and switch to it; without it, no Open button."""
+def Browse(on_open: Callable[[Draft, str], None] | None = None, setup: Setup | None = None):
+    """``on_open`` (the page's): put a draft into Explore and switch to it; without it, no Open button.
+    ``setup`` (the page's): Explore's set-up, placed in a stored scenario discovery's box; without it the
+    discovery says to open Explore."""
     folder = allowed_folder()
     refresh = solara.use_reactive(0)
     files = solara.use_memo(lambda: databases(folder), [str(folder), refresh.value])
@@ -295,6 +298,7 @@ def Browse(on_open: Callable[[Draft, str], None] | None = None):
                     classes=["output-select"],
                 )
         ExperimentView(str(path), current, output.value)
+        DiscoveryView(str(path), current, setup)
         solara.Text("One run", classes=["browse-heading"])
         solara.Select(
             f"Run ({len(mine)} in this experiment)",

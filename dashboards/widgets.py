@@ -91,6 +91,30 @@ CSS = """
 .ranking-table tr.clear-best td { font-weight: 600; }
 .ranking-verdict { display: block; font-weight: 500; font-size: 0.9rem; margin: 2px 0 4px 0; }
 .ranking-note { display: block; font-size: 0.8rem; color: #555; }
+.discovery-counts, .discovery-box { display: block; font-size: 0.9rem; }
+.discovery-verdict {
+  display: block; font-size: 0.95rem; font-weight: 500; padding: 6px 10px; margin: 6px 0 4px 0;
+  border-left: 4px solid #888; background: #f5f5f5; overflow-wrap: anywhere;
+}
+.discovery-verdict.inside { border-left-color: #1b7e28; background: #e8f5e9; }
+.discovery-verdict.outside { border-left-color: #c62828; background: #fdecea; }
+.discovery-beyond, .discovery-note, .discovery-free { display: block; font-size: 0.8rem; color: #555; }
+.discovery-skipped, .discovery-problem { display: block; overflow-wrap: anywhere; margin: 4px 0; }
+.discovery {
+  display: grid; grid-template-columns: minmax(0, 1.6fr) minmax(0, 1fr); gap: 12px; align-items: start;
+}
+.box-limits {
+  display: grid; grid-template-columns: minmax(0, 1.4fr) minmax(0, 1fr) minmax(0, 1fr) auto auto;
+  font-size: 0.85rem; margin: 6px 0 4px 0;
+}
+.box-limits > * { padding: 3px 6px; border-top: 1px solid #eeeeee; overflow-wrap: anywhere; }
+.box-limits .box-head { font-weight: 500; color: #555; border-top: none; }
+.box-input { display: flex; flex-direction: column; }
+.box-key { font-size: 0.72rem; color: #888; }
+.box-value { font-variant-numeric: tabular-nums; }
+.box-inside.limit-in { color: #1b7e28; font-weight: 500; }
+.box-inside.limit-out { color: #c62828; font-weight: 500; }
+.trajectory .svg-chart { max-width: 360px; }
 """
 
 THEORY_COLOURS = {
