@@ -4,6 +4,7 @@ draws every group with the two marked ones marked."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -14,7 +15,7 @@ from playwright.sync_api import expect
 
 from coprod import story as st
 
-from .conftest import Dashboard
+from .conftest import SCREENSHOTS, UPDATE_SCREENSHOTS, Dashboard
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +44,9 @@ def settled_month(dashboard: Dashboard) -> int:
         month = again
 
 
-def test_what_happened_tells_the_runs_events_and_the_views_chart_marks_two_groups(projector: Dashboard):
+def test_what_happened_tells_the_runs_events_and_the_views_chart_marks_two_groups(
+    projector: Dashboard, tmp_path
+):
     scenario = Draft().check().scenario  # the set-up the page opens with
     _, told = st.tell(scenario, steps=AT_LEAST)
     first = next(e for e in told.events if e.kind not in st.RECURRING)  # told on a line of its own
@@ -76,3 +79,9 @@ def test_what_happened_tells_the_runs_events_and_the_views_chart_marks_two_group
     expect(chart).to_contain_text("Marginalised residents")
     chart.scroll_into_view_if_needed()
     expect(chart).to_be_in_viewport(ratio=1)  # the whole chart fits on a 1280x720 screen
+    # the README's picture of the story (written only when missing or with COPROD_UPDATE_SCREENSHOTS=1)
+    shot = tmp_path / "story.png"
+    view.locator(".run-story").screenshot(path=shot)
+    target = SCREENSHOTS / "story.png"
+    if os.environ.get(UPDATE_SCREENSHOTS) == "1" or not target.exists():
+        target.write_bytes(shot.read_bytes())
