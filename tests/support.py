@@ -38,3 +38,25 @@ def tables(db: Path) -> tuple[list, list]:
         ).fetchall()
         steps = conn.execute("SELECT * FROM steps ORDER BY experiment, run_key, step").fetchall()
     return runs, steps
+
+
+def widgets(root):
+    """Every widget under ``root`` in page order (reacton's finder stops at the first match): the render
+    tests' walk of a Solara page's widget tree."""
+    import ipywidgets
+
+    if isinstance(root, ipywidgets.Widget):
+        yield root
+        for slot in getattr(root, "v_slots", None) or []:
+            yield from widgets(slot.get("children") or [])
+        yield from widgets(getattr(root, "children", None) or [])
+    elif isinstance(root, (list, tuple)):
+        for child in root:
+            yield from widgets(child)
+
+
+def texts(root) -> list[str]:
+    """The strings of every ``v.Html`` under ``root``, in page order."""
+    import ipyvuetify as v
+
+    return [c for w in widgets(root) if isinstance(w, v.Html) for c in w.children if isinstance(c, str)]

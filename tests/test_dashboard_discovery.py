@@ -16,7 +16,6 @@ from contextlib import closing
 from pathlib import Path
 
 import ipyvuetify as v
-import ipywidgets
 import numpy as np
 import pandas as pd
 import pytest
@@ -39,6 +38,7 @@ from coprod.dashboards.session import Setup
 from coprod.experiments.discovery import Discovery
 
 from coprod.cli import main
+from tests.support import texts, widgets
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT_NAME = "discovery_view"
@@ -230,21 +230,6 @@ def test_a_stored_discovery_that_cannot_be_read_is_named_in_one_line(results, tm
 
 
 # ------------------------------------------------------------------------------------------ views
-
-
-def widgets(root):
-    if isinstance(root, ipywidgets.Widget):
-        yield root
-        for slot in getattr(root, "v_slots", None) or []:
-            yield from widgets(slot.get("children") or [])
-        yield from widgets(getattr(root, "children", None) or [])
-    elif isinstance(root, (list, tuple)):
-        for child in root:
-            yield from widgets(child)
-
-
-def texts(root) -> list[str]:
-    return [c for w in widgets(root) if isinstance(w, v.Html) for c in w.children if isinstance(c, str)]
 
 
 def markup(root) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 import ipyvuetify as v
 import ipywidgets
@@ -15,17 +14,7 @@ from coprod.dashboards.browse import Browse
 from coprod.dashboards.results import FOLDER_VARIABLE
 from coprod.model import Scenario, simulate
 
-
-def widgets(root) -> Iterator[ipywidgets.Widget]:
-    """Every widget under ``root`` in page order (reacton's finder stops at the first match)."""
-    if isinstance(root, ipywidgets.Widget):
-        yield root
-        for slot in getattr(root, "v_slots", None) or []:
-            yield from widgets(slot.get("children") or [])
-        yield from widgets(getattr(root, "children", None) or [])
-    elif isinstance(root, (list, tuple)):
-        for child in root:
-            yield from widgets(child)
+from tests.support import widgets
 
 
 def with_class(root, token: str, kind: type = ipywidgets.Widget) -> list:

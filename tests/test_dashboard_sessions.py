@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import ipyvuetify as v
-import ipywidgets
 import numpy as np
 import pytest
 import solara
@@ -34,6 +33,7 @@ from coprod.model import OUTPUTS, load_scenario, simulate
 from scipy import stats
 
 from coprod.cli import main
+from tests.support import texts, widgets
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -168,21 +168,6 @@ def test_a_message_the_browser_would_not_send_is_one_line_too(message):
 
 
 # --------------------------------------------------------------------------- the page, without a browser
-
-
-def widgets(root):
-    if isinstance(root, ipywidgets.Widget):
-        yield root
-        for slot in getattr(root, "v_slots", None) or []:
-            yield from widgets(slot.get("children") or [])
-        yield from widgets(getattr(root, "children", None) or [])
-    elif isinstance(root, (list, tuple)):
-        for child in root:
-            yield from widgets(child)
-
-
-def texts(root) -> list[str]:
-    return [c for w in widgets(root) if isinstance(w, v.Html) for c in w.children if isinstance(c, str)]
 
 
 def classed(root, token: str) -> list:
