@@ -105,10 +105,6 @@ class SweepAborted(Exception):
     """The executor broke down; what was recorded stays, and running again resumes."""
 
 
-class RunTimedOut(Exception):
-    """A run went past the experiment's time limit."""
-
-
 def scenario_from_params(name: str, params: dict[str, Any]) -> Scenario:
     """Rebuild a scenario from its flat stored parameters (``Scenario.flat()``)."""
     nested: dict[str, dict[str, Any]] = {}
@@ -118,29 +114,9 @@ def scenario_from_params(name: str, params: dict[str, Any]) -> Scenario:
     return Scenario.build({"name": name, **nested}, source=f"stored parameters of {name}")
 
 
-def simulate_within(scenario: Scenario, seed: int, every: int, limit: float) -> list[dict[str, float]]:
-    """:func:`model.simulate`, but stopping with :class:`RunTimedOut` once ``limit`` seconds have passed.
-
-    It must give the same rows as ``simulate`` (a test checks it); the clock is read between steps.
-    """
-    from coprod.model import GovernanceModel
-
-    start = time.perf_counter()
-    steps = scenario.run.steps
-    model = GovernanceModel(scenario, rng=seed)
-    rows = [{"step": 0, **model.outputs}]
-    for t in range(1, steps + 1):
-        if time.perf_counter() - start > limit:
-            raise RunTimedOut(f"time limit of {limit:g} s passed after {t - 1} of {steps} steps")
-        model.step()
-        if t % every == 0 or t == steps:
-            rows.append({"step": t, **model.outputs})
-    return rows
-
-
 def execute(task: RunTask) -> RunResult:
     """Run one task; never raises for a fault of the run itself."""
-    from coprod.model import simulate
+    from coprod.model.simulate import TimeLimitExceeded, simulate
 
     started = _now()
     clock = time.perf_counter()
@@ -153,11 +129,8 @@ def execute(task: RunTask) -> RunResult:
         if task.fault and task.fault in task.run_key:
             raise RuntimeError(f"test-only fault injected by {FAULT_ENV}={task.fault!r}")
         scenario = scenario_from_params(task.scenario, task.params)
-        if task.time_limit is None:
-            result.rows = simulate(scenario, seed=task.seed, every=task.every)
-        else:
-            result.rows = simulate_within(scenario, task.seed, task.every, task.time_limit)
-    except RunTimedOut as err:
+        result.rows = simulate(scenario, seed=task.seed, every=task.every, time_limit=task.time_limit)
+    except TimeLimitExceeded as err:
         result.status, result.error = "timed_out", str(err)
     except Exception:
         result.status, result.error = "failed", traceback.format_exc()
@@ -896,6 +869,5 @@ __all__ = [
     "main_sweep",
     "run_bundle",
     "scenario_from_params",
-    "simulate_within",
     "sweep",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from functools import cache
 from pathlib import Path
 
@@ -11,19 +12,32 @@ from coprod.model.metrics import OUTPUTS
 from coprod.model.scenario import Scenario
 
 
+class TimeLimitExceeded(Exception):
+    """A run went past its ``time_limit`` (a sweep records it as ``timed_out``)."""
+
+
 def simulate(
-    scenario: Scenario, *, steps: int | None = None, seed: int | None = None, every: int = 1
+    scenario: Scenario,
+    *,
+    steps: int | None = None,
+    seed: int | None = None,
+    every: int = 1,
+    time_limit: float | None = None,
 ) -> list[dict[str, float]]:
     """Run ``scenario`` and return one row per recorded step: ``{"step": t, output: value, ...}``.
 
     ``steps`` and ``seed`` default to the scenario's ``run`` section; step 0 (the start) and the last step
-    are always recorded, and every ``every``-th step in between.
+    are always recorded, and every ``every``-th step in between. With ``time_limit`` (seconds of wall
+    time, read between steps) a run that passes it raises :class:`TimeLimitExceeded`.
     """
     steps = scenario.run.steps if steps is None else steps
     seed = scenario.run.seed if seed is None else seed
+    start = time.perf_counter()
     model = GovernanceModel(scenario, rng=seed)
     rows = [{"step": 0, **model.outputs}]
     for t in range(1, steps + 1):
+        if time_limit is not None and time.perf_counter() - start > time_limit:
+            raise TimeLimitExceeded(f"time limit of {time_limit:g} s passed after {t - 1} of {steps} steps")
         model.step()
         if t % every == 0 or t == steps:
             rows.append({"step": t, **model.outputs})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from coprod.experiments.design import load_experiment
-from coprod.experiments.runner import FAULT_ENV, scenario_from_params, simulate_within
+from coprod.experiments.runner import FAULT_ENV, scenario_from_params
 from coprod.experiments.store import Store
 from coprod.model import OUTPUTS, load_scenario, simulate
 
@@ -164,11 +164,15 @@ def test_run_over_its_time_limit_is_recorded_timed_out(tmp_path, capsys):
     assert "timed_out" in capsys.readouterr().err
 
 
-def test_time_limited_simulation_matches_simulate():
+def test_a_time_limit_changes_nothing_within_it_and_stops_the_run_past_it():
+    from coprod.model.simulate import TimeLimitExceeded
+
     scenario = load_scenario(ROOT / "scenarios" / "participatory_budgeting.toml").with_overrides(
         {"population.residents": 150, "run.steps": 10}
     )
-    assert simulate_within(scenario, 42, 3, 600.0) == simulate(scenario, seed=42, every=3)
+    assert simulate(scenario, seed=42, every=3, time_limit=600.0) == simulate(scenario, seed=42, every=3)
+    with pytest.raises(TimeLimitExceeded, match="time limit of 1e-09 s passed after 0 of 10 steps"):
+        simulate(scenario, seed=42, every=3, time_limit=1e-9)
 
 
 def test_recorded_steps_do_not_depend_on_the_recording_interval():
