@@ -33,6 +33,10 @@ SERVER_START_SECONDS = 90
 VIEWPORT = {"width": 1500, "height": 1100}
 SCREENSHOTS = ROOT / "docs" / "img"
 UPDATE_SCREENSHOTS = "COPROD_UPDATE_SCREENSHOTS"
+# How long an expectation waits for the page (Playwright's default is 5 s). On two cores shared with other
+# test processes a redraw after a tab switch took longer than that in a fresh-clone run; an expectation
+# that holds returns as soon as it does, so only a failure waits this long.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
