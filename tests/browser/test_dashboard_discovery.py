@@ -80,7 +80,10 @@ def test_the_stored_discovery_shows_its_box_and_where_the_set_up_sits(page, serv
     page.get_by_role("tab", name="Explore one set-up").click()
     expect(dashboard.view().locator(".month-counter")).to_be_visible(timeout=15_000)
     page.evaluate("window.scrollTo(0, 0)")
-    dashboard.view().get_by_label("Theory of change").click(force=True)
+    # the tabs slide in: until the slide has ended the picker lies beside the viewport and cannot be clicked
+    picker = dashboard.view().get_by_label("Theory of change")
+    expect(picker).to_be_in_viewport()
+    picker.click(force=True)
     page.locator(".menuable__content__active .v-list-item", has_text="Structural change").first.click()
     expect(dashboard.view().locator(".running")).to_contain_text("structural change")
     page.get_by_role("tab", name="Stored results").click()
