@@ -41,6 +41,15 @@ OTHER_STYLE = (1.4, 0.09, 2.5)
 EMPTY = "No views yet"
 
 
+def thinned(n: int, most: int) -> np.ndarray:
+    """Which of ``n`` months to draw: all of them up to ``most``, else ``most`` evenly spread ones, the
+    first and the last always (a line has no more points than the plot has pixels across, so a long run's
+    chart is no heavier to send and redraw than a short one's)."""
+    if n <= most:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, most).round().astype(int))
+
+
 def opinion_chart(months: np.ndarray, quantiles: np.ndarray, horizon: int) -> str:
     """Views by group over the months so far: ``months`` (month 0 first) and ``quantiles`` (months, groups,
     quantiles), as ``Story.quantiles()`` gives them; months run along the bottom to ``horizon``.
@@ -52,6 +61,8 @@ def opinion_chart(months: np.ndarray, quantiles: np.ndarray, horizon: int) -> st
     quantiles = np.asarray(quantiles, dtype=float)
     horizon = max(int(horizon), 1)
     plot_w = WIDTH - PAD_L - PAD_R
+    drawn = thinned(len(months), plot_w)  # at most one month per pixel across
+    months, quantiles = months[drawn], quantiles[drawn] if len(quantiles) else quantiles
     legend_top = PAD_T + PLOT_H + PAD_B + 6
     height = legend_top + LEGEND_ROW * -(-len(GROUPS) // LEGEND_COLUMNS)
     body = [f'<rect x="{PAD_L}" y="{PAD_T}" width="{plot_w}" height="{PLOT_H}" fill="none" stroke="{GRID}"/>']

@@ -182,3 +182,18 @@ def test_the_story_panel_follows_the_run_on_the_picture_beat():
         assert positions == sorted(positions)  # oldest first, the newest last
     finally:
         rc.close()
+
+
+def test_a_long_runs_chart_draws_at_most_one_month_per_pixel_across_first_and_last_kept():
+    rng = np.random.default_rng(4)
+    months = np.arange(1201)
+    quantiles = np.sort(rng.uniform(size=(1201, len(st.GROUPS), len(st.QUANTILES))), axis=2)
+    svg = ET.fromstring(oc.opinion_chart(months, quantiles, 1200))
+    plot_w = oc.WIDTH - oc.PAD_L - oc.PAD_R
+    for line in svg.iter(f"{SVG}polyline"):
+        if "opinion-median" not in (line.get("class") or ""):
+            continue
+        xy = points(line)
+        assert 2 <= len(xy) <= plot_w
+        assert xy[0, 0] == pytest.approx(oc.PAD_L) and xy[-1, 0] == pytest.approx(oc.PAD_L + plot_w, abs=0.1)
+    assert list(oc.thinned(5, 10)) == [0, 1, 2, 3, 4]
