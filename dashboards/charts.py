@@ -209,20 +209,26 @@ def network(picture: NetworkPicture, ties: np.ndarray, taking_part: np.ndarray) 
     return _svg(size, size + legend_h, body, "Network of actors")
 
 
+def plot_frame(left: float, top: float, width: float, height: float) -> list[str]:
+    """The frame of a 0..1 plot: its box and dashed grid lines at every quarter, labelled on the left."""
+    body = [f'<rect x="{left}" y="{top}" width="{width}" height="{height}" fill="none" stroke="{GRID}"/>']
+    for level in (0.0, 0.25, 0.5, 0.75, 1.0):
+        y = top + height * (1 - level)
+        body.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + width}" y2="{y:.1f}" stroke="{GRID}" '
+            f'stroke-dasharray="2,3"/>'
+            f'<text x="{left - 4}" y="{y + 3:.1f}" font-size="9" fill="#999" text-anchor="end">'
+            f"{number(level)}</text>"
+        )
+    return body
+
+
 def over_time(traces: Sequence[Trace], horizon: int, name: str) -> str:
     """One output over the months, one line per set-up, wide enough to read from the back of a room."""
     width, height, pad_l, pad_r, pad_t, pad_b = 440, 150, 34, 10, 8, 22
     plot_w, plot_h = width - pad_l - pad_r, height - pad_t - pad_b
     horizon = max(int(horizon), 1)
-    body = [f'<rect x="{pad_l}" y="{pad_t}" width="{plot_w}" height="{plot_h}" fill="none" stroke="{GRID}"/>']
-    for level in (0.0, 0.25, 0.5, 0.75, 1.0):
-        y = pad_t + plot_h * (1 - level)
-        body.append(
-            f'<line x1="{pad_l}" y1="{y:.1f}" x2="{pad_l + plot_w}" y2="{y:.1f}" stroke="{GRID}" '
-            f'stroke-dasharray="2,3"/>'
-            f'<text x="{pad_l - 4}" y="{y + 3:.1f}" font-size="9" fill="#999" text-anchor="end">'
-            f"{number(level)}</text>"
-        )
+    body = plot_frame(pad_l, pad_t, plot_w, plot_h)
     body.append(
         f'<text x="{pad_l}" y="{height - 6}" font-size="9" fill="#999">month 0</text>'
         f'<text x="{pad_l + plot_w}" y="{height - 6}" font-size="9" fill="#999" text-anchor="end">'

@@ -13,7 +13,7 @@ from __future__ import annotations
 from html import escape
 
 import numpy as np
-from coprod.dashboards.charts import GRID, _points, _svg
+from coprod.dashboards.charts import _points, _svg, plot_frame
 from coprod.dashboards.words import KINDS, MARGINALISED_COLOUR, number
 
 from coprod.story import GROUP_WORDS, GROUPS, MARKED, QUANTILES
@@ -65,15 +65,7 @@ def opinion_chart(months: np.ndarray, quantiles: np.ndarray, horizon: int) -> st
     months, quantiles = months[drawn], quantiles[drawn] if len(quantiles) else quantiles
     legend_top = PAD_T + PLOT_H + PAD_B + 6
     height = legend_top + LEGEND_ROW * -(-len(GROUPS) // LEGEND_COLUMNS)
-    body = [f'<rect x="{PAD_L}" y="{PAD_T}" width="{plot_w}" height="{PLOT_H}" fill="none" stroke="{GRID}"/>']
-    for level in (0.0, 0.25, 0.5, 0.75, 1.0):
-        y = PAD_T + PLOT_H * (1 - level)
-        body.append(
-            f'<line x1="{PAD_L}" y1="{y:.1f}" x2="{PAD_L + plot_w}" y2="{y:.1f}" stroke="{GRID}" '
-            f'stroke-dasharray="2,3"/>'
-            f'<text x="{PAD_L - 4}" y="{y + 3:.1f}" font-size="9" fill="#999" text-anchor="end">'
-            f"{number(level)}</text>"
-        )
+    body = plot_frame(PAD_L, PAD_T, plot_w, PLOT_H)
     body.append(
         f'<text x="{PAD_L + 4}" y="{PAD_T + 11}" font-size="9" fill="#999">radical change</text>'
         f'<text x="{PAD_L + 4}" y="{PAD_T + PLOT_H - 4}" font-size="9" fill="#999">no change needed</text>'

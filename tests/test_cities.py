@@ -29,6 +29,7 @@ from coprod.model import (
 from coprod.model.cities import SCOPES
 
 from coprod.cli import main
+from tests.support import widgets
 
 ROOT = Path(__file__).resolve().parents[1]
 CITIES = ("bangalore", "cape_town", "gothenburg", "greater_manchester", "kisumu")
@@ -308,7 +309,7 @@ def test_the_explore_page_has_a_city_picker_that_moves_the_context_sliders():
         assert _slider(box, "context.inequality").v_model == 0.58
         # the picker says what the city set (a change of any control starts a new run at once: there is
         # no "press Reset" prompt any more)
-        shown = " ".join(_text(w) for w in _widgets(box) if hasattr(w, "children"))
+        shown = " ".join(_text(w) for w in widgets(box) if hasattr(w, "children"))
         assert "Cape Town: 3 settings from published figures" in shown and "press Reset" not in shown
         picker.v_model = city_names()[NONE]
         assert _slider(box, "context.inequality").v_model == Draft().check().scenario.get(
@@ -325,25 +326,12 @@ def test_a_scenario_file_with_a_city_loads_the_same_as_the_city_over_the_file():
     )
 
 
-# the render helpers, as tests/test_dashboard_render.py walks the widget tree
-
-
-def _widgets(root):
-    import ipywidgets
-
-    if isinstance(root, ipywidgets.Widget):
-        yield root
-        for slot in getattr(root, "v_slots", None) or []:
-            yield from _widgets(slot.get("children") or [])
-        yield from _widgets(getattr(root, "children", None) or [])
-    elif isinstance(root, (list, tuple)):
-        for child in root:
-            yield from _widgets(child)
+# the render helpers (the widget walk is tests/support.py's, as in tests/test_dashboard_render.py)
 
 
 def _one(root, token, kind):
     found = [
-        w for w in _widgets(root) if isinstance(w, kind) and token in (getattr(w, "class_", "") or "").split()
+        w for w in widgets(root) if isinstance(w, kind) and token in (getattr(w, "class_", "") or "").split()
     ]
     assert len(found) == 1, found
     return found[0]
@@ -354,7 +342,7 @@ def _slider(root, key):
 
     (found,) = [
         w
-        for w in _widgets(_one(root, f"parameter-{key.replace('.', '-')}", ipywidgets.Widget))
+        for w in widgets(_one(root, f"parameter-{key.replace('.', '-')}", ipywidgets.Widget))
         if isinstance(w, v.Slider)
     ]
     return found
@@ -365,5 +353,5 @@ def _text(widget) -> str:
 
 
 def _button(root, label):
-    (found,) = [w for w in _widgets(root) if isinstance(w, v.Btn) and label in w.children]
+    (found,) = [w for w in widgets(root) if isinstance(w, v.Btn) and label in w.children]
     return found

@@ -39,31 +39,14 @@ from coprod.experiments.discovery import Discovery
 
 from coprod.cli import main
 from tests.support import texts, widgets
+from tests.test_discovery import EXPERIMENT as DISCOVERY_SWEEP
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT_NAME = "discovery_view"
 
-# 40 runs over two context inputs and the theory of change, 24 months, small cities: about 20 s here.
-EXPERIMENT = """
-name = "discovery_view"
-scenarios = ["{scenario}"]
-replications = 1
-root_seed = 7
-steps = 24
-record_every = 6
-
-[set]
-"population.residents" = 200
-
-[sampler]
-kind = "lhs"
-n = 40
-
-[factors]
-"context.baseline_trust" = {{}}
-"context.inequality" = {{}}
-"theory.kind" = ["incremental", "structural", "knowledge", "coalition"]
-"""
+# the sweep of tests/test_discovery.py (40 runs over two context inputs and the theory of change, 24 months,
+# small cities: about 20 s here), under a name of its own
+EXPERIMENT = DISCOVERY_SWEEP.replace('name = "discovery_tiny"', f'name = "{EXPERIMENT_NAME}"')
 
 
 def _condition(db: Path) -> str:
