@@ -204,9 +204,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("regret", help="which theory of change wins where: regret across sampled contexts")
     p.add_argument("--db", required=True, metavar="PATH")
     p.add_argument("--experiment", metavar="NAME", help="default: the database's only experiment")
-    p.add_argument("--arm", default="theory.kind", metavar="KEY", help="the crossed key compared")
+    p.add_argument("--arm", metavar="KEY", help="the crossed key compared (default: theory.kind)")
     p.add_argument(
-        "--weight", type=float, default=1.0, metavar="W", help="utility = markers' mean - W x consensus bias"
+        "--weight", type=float, metavar="W", help="utility = markers' mean - W x consensus bias (default 1)"
     )
     p.add_argument("--out", metavar="DIR", help="default: results/<experiment>/regret/")
     p.set_defaults(handler=_regret)

@@ -424,18 +424,19 @@ def main_regret(args) -> int:
     from coprod.experiments.discovery import _experiment
     from coprod.experiments.store import Store
 
-    weight = args.weight
+    weight = WEIGHT if args.weight is None else args.weight
+    arm = ARM if args.arm is None else args.arm
     if not (math.isfinite(weight) and 0 <= weight <= 100):
         raise ScenarioError(
             [Problem("--weight", "must be a finite number from 0 to 100", weight, "0..100")], "command line"
         )
-    if args.arm not in PARAMETERS:
-        raise ScenarioError([Problem("--arm", "not a parameter of the model", args.arm)], "command line")
+    if arm not in PARAMETERS:
+        raise ScenarioError([Problem("--arm", "not a parameter of the model", arm)], "command line")
     with Store.existing(args.db) as store:
         names = {text(n): n for n in store.experiment_names()}
         experiment = _experiment(store, names, args.experiment)
         runs = load_runs(store, names[experiment])
-    r = analyse(paired(runs, args.arm), weight)
+    r = analyse(paired(runs, arm), weight)
     out = RESULTS_DIR / safe_name(experiment) / "regret" if args.out is None else Path(args.out)
     summary = markdown(r)
     written = write_files(
