@@ -29,8 +29,8 @@ DONE = re.compile(r"(\d+) of (\d+) runs done.*?run now in ([0-9.]+) s")
 
 def _runner_missing() -> str | None:
     """Why the sweep cannot be benchmarked here, or None."""
-    if not (ROOT / "experiments" / "runner.py").exists():
-        return "experiments/runner.py is not there yet"
+    if not (ROOT / "experiments" / "sweep.py").exists():
+        return "experiments/sweep.py is not there yet"
     for path in EXPERIMENTS.values():
         if not (ROOT / path).exists():
             return f"{path} is not there yet"

@@ -407,13 +407,13 @@ def _write_story(story, path: str | None) -> None:
 
 
 def _sweep(args) -> int:
-    from coprod.experiments.runner import main_sweep
+    from coprod.sweep_command import main_sweep
 
     return main_sweep(args)
 
 
 def _analyze(args) -> int:
-    from coprod.experiments.analysis import main_analyze
+    from coprod.analyze_command import main_analyze
 
     return main_analyze(args)
 
@@ -443,7 +443,7 @@ def _hypotheses(args) -> int:
 
 
 def _rerun(args) -> int:
-    from coprod.experiments.runner import main_rerun
+    from coprod.sweep_command import main_rerun
 
     return main_rerun(args)
 

@@ -2,7 +2,7 @@
 "which design, under which theory of change, does best" (the report's ranking, with 95% intervals), pick a
 run by its design, theory, city and seed, see its curves, and open it in Explore to watch it again.
 
-The numbers and the figure are the report's own (``coprod analyze``): :func:`experiments.analysis.summary`
+The numbers and the figure are the report's own (``coprod analyze``): :func:`experiments.summary.summary`
 over the done runs, ranked by :func:`experiments.report_ranking.rank`, drawn by
 :func:`experiments.report_figures.forest_plot`; nothing here computes a statistic.
 """
@@ -32,11 +32,13 @@ from coprod.dashboards.results import (
 )
 from coprod.dashboards.session import Setup, from_stored
 from coprod.dashboards.widgets import Prose, Svg
-from coprod.experiments.analysis import _colours, _designs, load_runs, summary
+from coprod.experiments.plots import _colours, _designs
 from coprod.experiments.report_figures import FOREST_ROWS, forest_plot
 from coprod.experiments.report_labels import FAMILIES, direction, label, ranked, value_label
 from coprod.experiments.report_ranking import Ranking, interval, rank
 from coprod.experiments.store import Store, StoreError, design_position
+from coprod.experiments.stored_runs import load_runs
+from coprod.experiments.summary import summary
 from coprod.model import CONSENSUS, DESIGN_PRESETS, MARKERS, OUTPUTS, QUALITIES, RISKS, THEORY_PRESETS
 
 SHOWN_PARAMETERS = ("population.residents", "run.seed", "run.steps")

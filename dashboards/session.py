@@ -126,7 +126,7 @@ def from_upload(message: Any) -> Loaded:
 def from_stored(run: StoredRun, params: Mapping[str, Any], source: str) -> Loaded:
     """A stored run's settings as a draft: the scenario ``coprod rerun`` rebuilds from them, with the seed
     the run was computed with (the ``seed`` column). ``source`` names the run, for the page."""
-    from coprod.experiments.runner import scenario_from_params
+    from coprod.experiments.worker import scenario_from_params
 
     settings = {**params, "run.seed": run.seed}
     # the base scenario's name, where it is a name a file can hold (stored text may be anything)

@@ -134,7 +134,7 @@ def spread(values: np.ndarray) -> Spread:
 def interval(differences: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
     """The mean of ``differences`` and its two-sided t interval; with one value the interval is unknown
     (nan). Equal differences give a zero-width interval at their value."""
-    from coprod.experiments.analysis import mean_ci  # the report's own t interval, not a second copy
+    from coprod.experiments.summary import mean_ci  # the report's own t interval, not a second copy
 
     return mean_ci(np.asarray(differences, dtype=float), confidence)
 

@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 import pyabc
 from coprod.experiments.design import PLAIN_NAME, _integer
-from coprod.experiments.runner import _cores
+from coprod.experiments.executors import cores
 from coprod.experiments.targets import Target, interval_z, load_targets, observe_runs
 from coprod.model import (
     PARAMETERS,
@@ -605,9 +605,9 @@ class _executor:
 
     def __enter__(self) -> Callable:
         if self.scheduler is not None:
-            from coprod.experiments.runner import _dask
+            from coprod.experiments.executors import dask_executor
 
-            executor, _ = _dask(self.scheduler, self.workers, self._stack)
+            executor, _ = dask_executor(self.scheduler, self.workers, self._stack)
             return lambda f, xs: list(executor.map(f, list(xs)))
         if self.workers == 1:
             return map
@@ -691,7 +691,7 @@ def main_calibrate(args) -> int:
         raise ScenarioError(problems, "command line")
     calibration = load_calibration(args.calibration, args.targets)
     db = Path(args.db) if args.db else RESULTS_DIR / f"{calibration.name}.db"
-    workers = args.workers or _cores()
+    workers = args.workers or cores()
     try:
         outcome = calibrate(calibration, db, workers=workers, scheduler=args.scheduler)
     except KeyboardInterrupt:

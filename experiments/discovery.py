@@ -46,8 +46,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from coprod.experiments.analysis import RESULTS_DIR, Runs, load_runs
 from coprod.experiments.store import StoreError
+from coprod.experiments.stored_runs import RESULTS_DIR, Runs, load_runs
 from coprod.experiments.untrusted import (
     csv_cell,
     markdown_cell,

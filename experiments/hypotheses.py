@@ -340,10 +340,10 @@ class Estimate:
 
 
 def evaluate(runs, hypotheses: Sequence[Hypothesis]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Judge each hypothesis in each cell of ``runs`` (an :class:`experiments.analysis.Runs`) in which its
+    """Judge each hypothesis in each cell of ``runs`` (an :class:`experiments.stored_runs.Runs`) in which its
     theory is the programme and which lies in its designs: one row per hypothesis and cell, and a note for
     each hypothesis that had no such cell."""
-    from coprod.experiments.analysis import _cell, group_columns
+    from coprod.experiments.summary import _cell, group_columns
 
     cols = [c for c in group_columns(runs) if c != "theory"]
     cells: dict[tuple, dict[str, list[int]]] = {}
@@ -417,7 +417,7 @@ def _verdict(h: Hypothesis, main: Estimate, guards: list[Estimate]) -> tuple[str
 
 def _estimate(runs, claim: Claim, arms: dict[str, list[int]], theory: str) -> Estimate:
     """The claim measured on the programme's runs in one cell (for ``versus``, against each rival)."""
-    from coprod.experiments.analysis import mean_ci
+    from coprod.experiments.summary import mean_ci
 
     mine = _values(runs, arms[theory], claim.output, claim.month, claim.compare)
     if mine is None:
@@ -538,8 +538,8 @@ def hypotheses_report(
 ) -> tuple[str, list[dict[str, Any]]]:
     """The verdicts of ``hypotheses`` (default: the shipped file) on ``experiment`` in ``db`` (a path or
     an open :class:`experiments.store.Store`): the Markdown table, and one row per hypothesis and cell."""
-    from coprod.experiments.analysis import load_runs
     from coprod.experiments.store import Store
+    from coprod.experiments.stored_runs import load_runs
 
     hypotheses = load_hypotheses() if hypotheses is None else hypotheses
     if isinstance(db, Store):
@@ -564,8 +564,8 @@ def main_hypotheses(args) -> int:
             raise StoreError("hypotheses: --experiment and --out need --db (the results database)")
         print(listing(hypotheses, markdown=args.markdown))
         return 0
-    from coprod.experiments.analysis import csv_text
     from coprod.experiments.store import Store
+    from coprod.experiments.summary import csv_text
     from coprod.experiments.untrusted import check_targets, plain, write_files
 
     with Store.existing(args.db) as store:

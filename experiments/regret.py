@@ -36,9 +36,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from coprod.experiments.analysis import RESULTS_DIR, Runs, load_runs, mean_ci
 from coprod.experiments.discovery import Discovery, discover, inputs
 from coprod.experiments.store import StoreError
+from coprod.experiments.stored_runs import RESULTS_DIR, Runs, load_runs
+from coprod.experiments.summary import mean_ci
 from coprod.experiments.theory_conditions import wilson
 from coprod.experiments.untrusted import plain, safe_name, shown, text, write_files
 from coprod.model import CONSENSUS, MARKERS, PARAMETERS, Problem, ScenarioError

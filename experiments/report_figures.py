@@ -11,18 +11,11 @@ import math
 import textwrap
 
 import numpy as np
-from coprod.experiments.analysis import (
-    Runs,
-    _colours,
-    _design_order,
-    _designs,
-    _figure,
-    _png,
-    _sort_key,
-    mean_ci,
-)
+from coprod.experiments.plots import _colours, _designs, _figure, _png
 from coprod.experiments.report_labels import direction, label, value_label
 from coprod.experiments.report_ranking import Ranking
+from coprod.experiments.stored_runs import Runs
+from coprod.experiments.summary import _design_order, _sort_key, mean_ci
 from coprod.experiments.untrusted import plot_label
 from coprod.model import MARKERS
 

@@ -19,7 +19,7 @@ import html
 import math
 from typing import Any
 
-from coprod.experiments.analysis import Runs, _colours, _designs
+from coprod.experiments.plots import _colours, _designs
 from coprod.experiments.report_figures import FOREST_ROWS, forest_plot, over_time_by_theory, radar_by_theory
 from coprod.experiments.report_labels import (
     FAMILIES,
@@ -31,6 +31,7 @@ from coprod.experiments.report_labels import (
     value_label,
 )
 from coprod.experiments.report_ranking import Ranking, interval, number, rank
+from coprod.experiments.stored_runs import Runs
 from coprod.experiments.untrusted import text
 from coprod.model import CONSENSUS, DESCRIPTIONS, MARKERS, OUTPUTS, QUALITIES, RISKS, SIGNATURES
 

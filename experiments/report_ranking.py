@@ -1,6 +1,6 @@
 """Which design and theory of change does best: the cells of a grid experiment ranked per output.
 
-A *cell* is one row of :func:`experiments.analysis.summary` (a design by a theory of change, and a value of
+A *cell* is one row of :func:`experiments.summary.summary` (a design by a theory of change, and a value of
 any other listed factor), with the mean and the t-based 95% confidence interval over its replications at
 the final recorded month. Cells are ranked best first in the output's better direction
 (:mod:`experiments.report_labels`); the best cell is *clearly* best only where its interval does not overlap

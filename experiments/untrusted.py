@@ -1,7 +1,7 @@
 """A results file from a stranger, treated as untrusted: its text escaped wherever it is shown, and
 every file made from it written inside the output folder, never through a link.
 
-``coprod analyze`` (:mod:`experiments.analysis`) reads a results database that may come from someone
+``coprod analyze`` (:mod:`experiments.report`) reads a results database that may come from someone
 else, so nothing in it is trusted:
 
 - every stored text (experiment, run, scenario, design and factor names, the definition, status texts)
@@ -19,7 +19,7 @@ else, so nothing in it is trusted:
   written under a temporary name and renamed into place, so a hard link is replaced, never written
   through.
 
-The values the analysis computes with are checked where they are read, in :mod:`experiments.analysis`.
+The values the analysis computes with are checked where they are read, in :mod:`experiments.stored_runs`.
 """
 
 from __future__ import annotations

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from coprod.experiments.analysis import Runs, load_runs, mean_ci, run_info, sensitivity
 from coprod.experiments.design import load_experiment
 from coprod.experiments.report_labels import KEY_OUTPUTS, direction, label, ranked
+from coprod.experiments.sensitivity import sensitivity
+from coprod.experiments.stored_runs import Runs, load_runs, run_info
+from coprod.experiments.summary import mean_ci
 from coprod.model import CONSENSUS, MARKERS, OUTPUTS, QUALITIES, RISKS
 from scipy import stats
 

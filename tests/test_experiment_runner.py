@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 from coprod.experiments.design import load_experiment
-from coprod.experiments.runner import FAULT_ENV, scenario_from_params
+from coprod.experiments.faults import FAULT_ENV
 from coprod.experiments.store import Store
+from coprod.experiments.worker import scenario_from_params
 from coprod.model import OUTPUTS, load_scenario, simulate
 
 from coprod.cli import main

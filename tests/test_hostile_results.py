@@ -447,7 +447,7 @@ CORRUPTIONS = {
 
 
 def test_a_name_made_safe_is_plain_short_and_its_own():
-    from coprod.experiments.analysis import safe_name
+    from coprod.experiments.untrusted import safe_name
 
     hostile = ["../../escaped", "..", ".", "", "/etc/passwd", SCRIPT, IMG, TERMINAL, "a" * 500, "-rf", "_x"]
     hostile += ["a b", "a_b", "a/b", "a\\b", "é", "e", "x-0123456789", "con", "tiny.2024"]

@@ -18,7 +18,7 @@ USE_THE_PROJECT = """
 from coprod import evaluate
 from coprod.cli import main
 from coprod.dashboards import words
-from coprod.experiments import runner
+from coprod.experiments import sweep
 from coprod.model import GovernanceModel, load_scenario
 outputs = evaluate({"population.residents": 60}, steps=2, seed=1)
 print("ran", len(outputs), "outputs")

@@ -185,9 +185,9 @@ def test_the_crossed_key_is_a_column_of_the_experiments_view_and_an_input_of_dis
     # the sweep records where each run sits in the design
     spec = {r.key: (r.sample, r.replication) for r in load_experiment(swept / "crossed.toml").runs}
     assert {key: (sample, rep) for key, sample, rep in position} == spec
-    from coprod.experiments.analysis import load_runs
     from coprod.experiments.discovery import inputs
     from coprod.experiments.store import Store
+    from coprod.experiments.stored_runs import load_runs
 
     with Store.existing(swept / "crossed.db") as store:
         x = inputs(load_runs(store, "crossed"), "here")

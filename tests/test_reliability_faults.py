@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
-from coprod.experiments.runner import HANG_ENV, KILL_ENV
+from coprod.experiments.faults import HANG_ENV, KILL_ENV
 from coprod.experiments.store import MAX_PAGES_ENV, Store
 
 from coprod.cli import main

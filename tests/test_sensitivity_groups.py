@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from coprod.experiments.analysis import Runs, replication_noise, run_info, sensitivity, sensitivity_markdown
 from coprod.experiments.design import ExperimentError, every_numeric, group_names, load_experiment
+from coprod.experiments.sensitivity import replication_noise, sensitivity, sensitivity_markdown
+from coprod.experiments.stored_runs import Runs, run_info
 from coprod.model import OUTPUTS, PARAMETERS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -153,7 +153,7 @@ def test_an_older_file_gets_its_views_when_opened_for_writing_never_when_read(tm
 
 
 def test_a_file_written_before_the_position_columns_is_read_as_it_is_and_migrated_when_written(tmp_path):
-    from coprod.experiments.analysis import load_runs
+    from coprod.experiments.stored_runs import load_runs
 
     path = tmp_path / "old.db"
     keys = ("a/sample=00012/x=1/rep=3", "b/rep=12", "b/seed=3/ab12", "c/rep=x", "d/rep=", "e/rep=1/f")
@@ -187,8 +187,8 @@ def test_a_file_written_before_the_position_columns_is_read_as_it_is_and_migrate
 
 
 def test_a_position_that_is_not_a_whole_number_is_one_line(tmp_path):
-    from coprod.experiments.analysis import load_runs
     from coprod.experiments.store import StoreError
+    from coprod.experiments.stored_runs import load_runs
 
     path = tmp_path / "r.db"
     with Store(path) as store:

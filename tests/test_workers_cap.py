@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from coprod.experiments.runner import _cores
+from coprod.experiments.executors import cores
 
 from coprod.cli import main
 
@@ -15,7 +15,7 @@ def test_a_thousand_workers_for_thirty_runs_start_thirty_processes_with_a_warnin
     assert main(["sweep", str(SMOKE), "--db", str(tmp_path / "smoke.db"), "--workers", "1000"]) == 0
     captured = capsys.readouterr()
     assert "running 30 on 30 local processes" in captured.out
-    assert f"warning: --workers 1000 is more than the {_cores()} cores here" in captured.err
+    assert f"warning: --workers 1000 is more than the {cores()} cores here" in captured.err
     assert len(captured.err.strip().splitlines()) == 1
 
 
