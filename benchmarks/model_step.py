@@ -3,10 +3,14 @@
 The scenario is participatory budgeting (incremental theory) with the other populations scaled with the
 residents (``POPULATIONS``). Each mechanism method of one model instance is wrapped with a timer, so a
 step's time splits into convene, deliberate, decide, act, learn, rewire, restructure and collect; collect
-(the data collection) splits further into ``remember`` (the metrics' running memory), ``measure`` (the
-outputs), of which the sampled betweenness every ``run.betweenness_interval`` steps, and
-``DataCollector.collect``. Shares are of the total time over whole betweenness cycles; "ms per step" is
-the median step (the typical month, without the betweenness), "mean" includes it.
+(the data collection) splits further into ``remember`` (the metrics' running memory), the sampled
+betweenness every ``run.betweenness_interval`` steps, ``measure`` (the outputs) and
+``DataCollector.collect``. The model records every month here (``record=True``, as the dashboard and a Mesa
+user's ``datacollector`` do); a sweep reads the outputs only at the months it keeps
+(:func:`model.simulate.simulate`, ``record=False``), so its collection share is also given, computed from
+the same timings with measure counted once every ``SWEEP_EVERY`` months and no DataCollector. Shares are of
+the total time over whole betweenness cycles; "ms per step" is the median step (the typical month,
+without the betweenness), "mean" includes it.
 
 The yardstick for the target "full step within 10x of the bare numpy kernel" is timed interleaved with the
 steps: one sweep of the numpy reference (``n / 2`` encounters on the complete graph, ``n`` = the number of
@@ -27,6 +31,7 @@ from benchmarks.references import numpy_deffuant
 
 MECHANISMS = ("convene", "deliberate", "decide", "act", "learn", "rewire", "restructure", "collect")
 DESIGN = "participatory_budgeting"
+SWEEP_EVERY = 6  # record_every of experiments/compare_designs.toml, the main job
 
 # residents -> officials, academics, civil-society groups, districts, participants per month
 POPULATIONS: dict[int, tuple[int, int, int, int, int]] = {
@@ -63,27 +68,34 @@ def build(residents: int, seed: int = 1):
 
 
 @contextmanager
-def betweenness_timer():
-    """Time :func:`model.metrics.leadership_concentration` (the sampled betweenness, run every
-    ``run.betweenness_interval`` steps inside ``measure``) per model; the patch lives only in this process
-    and is undone on leaving. Yields a dict: id(model) -> seconds."""
-    import coprod.model.metrics as metrics
+def collection_timers():
+    """Time the model's calls of :func:`model.metrics.leadership_concentration` (the sampled betweenness,
+    every ``run.betweenness_interval`` steps) and :func:`model.metrics.measure` (the outputs, when read)
+    per model; the patches live only in this process and are undone on leaving. Yields a dict:
+    (name, id(model)) -> seconds."""
+    import coprod.model.governance as governance
 
-    spent: dict[int, float] = defaultdict(float)
-    inner = metrics.leadership_concentration
+    spent: dict[tuple[str, int], float] = defaultdict(float)
+    names = ("leadership_concentration", "measure")
+    inner = {name: getattr(governance, name) for name in names}
 
-    def timed_call(m):
-        start = time.perf_counter()
-        try:
-            return inner(m)
-        finally:
-            spent[id(m)] += time.perf_counter() - start
+    def timer(name: str):
+        def timed_call(m):
+            start = time.perf_counter()
+            try:
+                return inner[name](m)
+            finally:
+                spent[(name, id(m))] += time.perf_counter() - start
 
-    metrics.leadership_concentration = timed_call
+        return timed_call
+
+    for name in names:
+        setattr(governance, name, timer(name))
     try:
         yield spent
     finally:
-        metrics.leadership_concentration = inner
+        for name in names:
+            setattr(governance, name, inner[name])
 
 
 def instrument(model) -> dict[str, float]:
@@ -131,7 +143,7 @@ def run(mode: str) -> dict:
     sweep_times: list[float] = []
     yard_rng = np.random.default_rng(10)
     yard_n = 10_000
-    with betweenness_timer() as betweenness:
+    with collection_timers() as timers:
         for r in range(repeats):
             say(f"step: repeat {r + 1} of {repeats}")
             for item in interleave([*sizes, "numpy"], r):
@@ -157,7 +169,13 @@ def run(mode: str) -> dict:
         parts = dict(spent[n])
         collect_inner = parts.pop("collect:measure+datacollector", 0.0)
         datacollector = parts.pop("collect:datacollector", 0.0)
-        between = betweenness.get(id(models[n]), 0.0)
+        between = timers.get(("leadership_concentration", id(models[n])), 0.0)
+        measure = timers.get(("measure", id(models[n])), 0.0)
+        remember = parts.get("collect", 0.0) - collect_inner
+        datacollector -= measure  # the DataCollector's reading of model.outputs is what measures them
+        # the same step as a sweep runs it: measure every SWEEP_EVERY months, no DataCollector
+        sweep_collect = remember + between + measure / SWEEP_EVERY
+        sweep_total = total - parts.get("collect", 0.0) + sweep_collect
         shares = {name: parts.get(name, 0.0) / total for name in MECHANISMS}
         shares["other (step overhead)"] = max(0.0, 1 - sum(shares.values()))
         rows.append(
@@ -179,11 +197,12 @@ def run(mode: str) -> dict:
                 "us_per_resident_step": 1e6 * total / len(step_times[n]) / n,
                 "share": shares,
                 "collect_split": {
-                    "remember": (parts.get("collect", 0.0) - collect_inner) / total,
-                    "measure without betweenness": (collect_inner - datacollector - between) / total,
+                    "remember": remember / total,
                     f"betweenness (every {interval} steps)": between / total,
+                    "measure": measure / total,
                     "DataCollector.collect": datacollector / total,
                 },
+                "sweep_collect_share": sweep_collect / sweep_total,
             }
         )
     typical = mean = None

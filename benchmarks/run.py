@@ -7,7 +7,7 @@
 - ``--full`` (about 30 minutes): more repeats, every sweep configuration three times at both sizes.
 
 Parts: kernel (a), step (b), sweep (c), memory (d), dashboard (e, the page in chromium against the same
-model stepped headless), profile.
+model stepped headless), profile, throughput (f, runs per second per core against a numpy yardstick).
 With ``--only``, the other parts' figures already in ``latest.json`` are kept, each with its own date,
 mode and conditions.
 """
@@ -20,10 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import dashboard, kernel, memory, model_step, profiling, report, sweep
+from benchmarks import dashboard, kernel, memory, model_step, profiling, report, sweep, throughput
 from benchmarks.common import RESULTS, say
 
-PARTS = ("kernel", "step", "memory", "profile", "sweep", "dashboard")
+PARTS = ("kernel", "step", "memory", "profile", "throughput", "sweep", "dashboard")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["memory"] = memory.run(mode)
             case "profile":
                 results["profile"] = profiling.run(mode, out)
+            case "throughput":
+                results["throughput"] = throughput.run(mode, out)
             case "sweep":
                 results["sweep"] = sweep.run(mode)
             case "dashboard":

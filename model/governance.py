@@ -15,7 +15,7 @@ from coprod.model.kinds import N_THEORIES
 from coprod.model.knowledge import publish
 from coprod.model.learning import bear_costs, respond, spread_theories, update_trust
 from coprod.model.meeting import deliberate
-from coprod.model.metrics import OUTPUTS, baseline, measure, remember
+from coprod.model.metrics import OUTPUTS, baseline, leadership_concentration, measure, remember
 from coprod.model.mobilisation import mobilise
 from coprod.model.network import adjacency
 from coprod.model.restructuring import LEVERS, restructure
@@ -42,16 +42,23 @@ class GovernanceModel(mesa.Model):
     7. **rewire**: co-participants form ties;
     8. **restructure**: actors' effort moves the levers of the structure, where each theory's condition
        holds; inertia and backlash push back;
-    9. **collect**: every output (see :mod:`model.metrics`).
+    9. **collect**: what the outputs remember from month to month, and the leadership estimate on its
+       interval; the outputs themselves (see :mod:`model.metrics`) are measured from the state when they
+       are read (``model.outputs``), at most once a month.
 
     ``GovernanceModel(scenario=None, *, rng=None, **overrides)``: ``overrides`` are parameter names, either
     dotted keys passed as ``section__name`` (``population__residents=500``) or bare names that are unique
     across sections (``residents=500``); ``design=`` and ``theory=`` set the kinds. ``rng`` (a seed or a
     Generator) overrides ``run.seed``. The validated scenario is ``model.settings`` (Mesa's own
-    ``model.scenario`` is left to Mesa).
+    ``model.scenario`` is left to Mesa). With ``record=True`` (the default) Mesa's ``model.datacollector``
+    holds every output of every month; :func:`model.simulate.simulate` passes ``record=False`` and reads
+    ``model.outputs`` only at the months it keeps, which skips measuring the others (the outputs do not
+    feed back into the run, so what is kept is the same either way).
     """
 
-    def __init__(self, scenario: Scenario | None = None, *, rng: Any = None, **overrides: Any):
+    def __init__(
+        self, scenario: Scenario | None = None, *, rng: Any = None, record: bool = True, **overrides: Any
+    ):
         scenario = scenario or Scenario.build({})
         if overrides:
             scenario = scenario.with_overrides(_keywords(overrides))
@@ -108,7 +115,9 @@ class GovernanceModel(mesa.Model):
                 agent_class(self, index)
 
         self.memory = baseline(self)
-        self.outputs: dict[str, float] = {}
+        self.record = record
+        self._outputs: dict[str, float] = {}
+        self._measured_at = -1  # the month self._outputs were measured at
         self.datacollector = mesa.DataCollector(model_reporters={name: _reporter(name) for name in OUTPUTS})
         self._collect()
 
@@ -167,15 +176,29 @@ class GovernanceModel(mesa.Model):
         restructure(self)
 
     def collect(self) -> None:
-        """Every output of :mod:`model.metrics`, once per step."""
+        """What the outputs of :mod:`model.metrics` remember; with ``record``, every output, once per step."""
         remember(self)
         self._collect()
+
+    @property
+    def outputs(self) -> dict[str, float]:
+        """Every output at the current month, measured on first reading after each collect
+        (:func:`model.metrics.measure`)."""
+        if self._measured_at != self.steps:
+            self._outputs = measure(self)
+            self._measured_at = self.steps
+        return self._outputs
 
     # ------------------------------------------------------------------------------- helpers
 
     def _collect(self) -> None:
-        self.outputs = measure(self)
-        self.datacollector.collect(self)
+        self._measured_at = -1  # the state has moved on: the outputs are measured again when read
+        # the betweenness sample draws from measure_rng: taken on its interval whether or not the month is
+        # read, so that the draws, and so the values, never depend on which months are read
+        if self.steps % self.settings.run.betweenness_interval == 0:
+            self.memory.leadership = leadership_concentration(self)
+        if self.record:
+            self.datacollector.collect(self)
 
 
 def _reporter(name: str):

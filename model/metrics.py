@@ -379,9 +379,7 @@ def measure(m) -> dict[str, float]:
 
     # -- risks -----------------------------------------------------------------------------------------
     out["transaction_costs"] = composite(mem.time_burden, mem.money_burden)
-    if m.steps % s.run.betweenness_interval == 0 or m.steps == 0:
-        mem.leadership = leadership_concentration(m)
-    out["leadership_concentration"] = mem.leadership
+    out["leadership_concentration"] = mem.leadership  # estimated every run.betweenness_interval months
     out["lock_in"] = lock_in(m)
 
     # -- signatures of the theories of change ---------------------------------------------------------

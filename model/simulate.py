@@ -33,7 +33,7 @@ def simulate(
     steps = scenario.run.steps if steps is None else steps
     seed = scenario.run.seed if seed is None else seed
     start = time.perf_counter()
-    model = GovernanceModel(scenario, rng=seed)
+    model = GovernanceModel(scenario, rng=seed, record=False)
     rows = [{"step": 0, **model.outputs}]
     for t in range(1, steps + 1):
         if time_limit is not None and time.perf_counter() - start > time_limit:
