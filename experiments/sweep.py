@@ -171,11 +171,24 @@ def _bundle_size(n_tasks: int, slots: int) -> int:
 
 
 def _recorder(store, name: str, runs, bar):
-    """``record(result)``: write one run (one transaction) and move the progress bar on."""
+    """``record(result)``: write one run (one transaction) and move the progress bar on.
+
+    Results from different code never mix: a run computed by other model code (a cluster worker with
+    another version installed) is recorded ``failed``, with no outputs and a message naming both versions,
+    so the sweep ends with exit status 1 and ``--retry-failed`` reruns it once the workers match."""
     by_key = {r.key: r for r in runs}
+    here = code_version()
 
     def record(result: RunResult) -> None:
         spec = by_key[result.run_key]
+        status, rows, error = result.status, result.rows, result.error
+        if result.code_version and result.code_version != here:
+            status, rows = "failed", []
+            error = (
+                f"results from different code never mix: its worker runs model code {result.code_version}, "
+                f"this coordinator {here}; install the same commit on every worker, then run again with "
+                "--retry-failed"
+            )
         try:
             store.record_run(
                 experiment=name,
@@ -183,10 +196,10 @@ def _recorder(store, name: str, runs, bar):
                 scenario=spec.base,
                 params=spec.params,
                 seed=spec.seed,
-                code_version=result.code_version or code_version(),
-                status=result.status,
-                rows=result.rows,
-                error=result.error,
+                code_version=here,
+                status=status,
+                rows=rows,
+                error=error,
                 started=result.started,
                 seconds=result.seconds,
                 sample=spec.sample,
