@@ -46,7 +46,11 @@ def simulate(
 
 @cache
 def code_version() -> str:
-    """Package version plus a hash of the model's source: runs from different model code never mix."""
+    """Package version plus a hash of the model's source: runs from different model code never mix.
+
+    Taken once, when this module is imported (below), so it names the code this process loaded, not
+    what is on disk later: a sweep's workers, forked from a server that imported the model, carry the
+    coordinator's version even if a file changes during the sweep."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -59,5 +63,7 @@ def code_version() -> str:
         digest.update(path.read_bytes())
     return f"{release}+{digest.hexdigest()[:12]}"
 
+
+code_version()  # the code loaded now
 
 __all__ = ["OUTPUTS", "code_version", "simulate"]
