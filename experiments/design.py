@@ -58,30 +58,42 @@ Simulation Modeling and Analysis, ch. 11), which take the run-to-run noise the a
 differences, the regrets of :mod:`experiments.regret`. Crossing is refused with Sobol and Morris samplers,
 whose estimators need their own designs.
 
+What an experiment file may contain (the settings above, their types, defaults and bounds, the keys of
+its tables) is declared once, as a pydantic schema, in :mod:`experiments.experiment_schema`; what needs the
+model's parameters (factor and ``[set]`` names, ranges within a parameter's bounds, listed values, the base
+scenarios, ``[cross]`` against the sampler and the factors) is checked here, on the validated file.
 Bad input raises :class:`ExperimentError` (a :class:`model.ScenarioError`): one problem per fault, each
 ``FILE: key: what is wrong (got X, allowed Y)``, before anything is run or written.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import itertools
 import json
 import math
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from coprod.experiments.experiment_schema import (
+    DEFAULT_OUTPUTS,
+    MAX_REPLICATIONS,
+    MAX_SEED,
+    MAX_TIME_LIMIT,
+    PLAIN_NAME,
+    SAMPLER_KEYS,
+    SAMPLERS,
+    TOP_LEVEL,
+    Checked,
+    RangeTable,
+    check,
+    unknown,
+)
 from coprod.model import (
-    CONSENSUS,
-    MARKERS,
-    OUTPUTS,
     PARAMETERS,
-    TEXT_LIMITS,
     City,
     Problem,
     Scenario,
@@ -89,44 +101,17 @@ from coprod.model import (
     load_city,
     load_scenario,
     read_toml,
-    text_problems,
 )
 
-SAMPLERS = ("grid", "lhs", "sobol", "morris")
-PLAIN_NAME = (
-    r"[A-Za-z0-9][A-Za-z0-9_.-]*"  # an experiment's (or calibration's) name: it names results/<name>/
-)
-TOP_LEVEL = (
-    "name",
-    "description",
-    "scenarios",
-    "set",
-    "factors",
-    "sampler",
-    "replications",
-    "root_seed",
-    "steps",
-    "record_every",
-    "time_limit",
-    "outputs",
-    "groups",
-    "cross",
-)
-SAMPLER_KEYS = ("kind", "n", "levels", "second_order")
-RANGE_KEYS = ("low", "high")
-FACTOR_KEYS = (*RANGE_KEYS, "group")
 # ``"*" = {}`` in [factors]: every numeric parameter of the schema (``"context.*" = {}``: of one section),
 # except the run's own settings and whatever [set] fixes or [factors] names explicitly
 ALL = "*"
 # seeds and run length are the experiment's own business, never a factor
 RESERVED = {"run.seed": "root_seed", "run.steps": "steps"}
-DEFAULT_OUTPUTS = (CONSENSUS[0], *MARKERS)
-MAX_REPLICATIONS = 1_000_000
-MAX_SEED = 2**63 - 1
+_RANGE_NEEDS_NUMBERS = "a range needs a numeric parameter; list the values instead"
 # Planning holds every run's parameters in memory (a few kB each) before anything runs: a bigger design is
 # refused as a whole, before any sample is drawn, rather than left to exhaust memory or run for hours.
 MAX_RUNS = 100_000
-MAX_TIME_LIMIT = 10_000_000  # seconds (about 16 weeks): more is a typo, and would overflow timers
 
 
 class ExperimentError(ScenarioError):
@@ -454,8 +439,11 @@ def _show(value: Any, exact: bool) -> str:
 def load_experiment(path: str | Path, city: str | Path | None = None) -> Experiment:
     """Read and validate an experiment file and every run it implies; raise :class:`ExperimentError`.
 
-    ``city`` (a shipped city's name or a city file) sets the context of every base scenario, below the
-    experiment's ``[set]``, ``steps`` and factors; a bad city raises its own one-line problems.
+    The file's shape (settings, types, bounds) is checked by the schema
+    (:mod:`experiments.experiment_schema`); what follows checks the validated file against the model's
+    parameters and the base scenarios. ``city`` (a shipped city's name or a city file) sets the context of
+    every base scenario, below the experiment's ``[set]``, ``steps`` and factors; a bad city raises its own
+    one-line problems.
     """
     source = str(path)
     context = load_city(city) if city is not None else None
@@ -463,79 +451,51 @@ def load_experiment(path: str | Path, city: str | Path | None = None) -> Experim
         data = read_toml(path)
     except ScenarioError as err:
         raise ExperimentError(err.problems, source) from None
-    problems: list[Problem] = []
-    for key in data:
-        if key not in TOP_LEVEL:
-            problems.append(_unknown(key, TOP_LEVEL, "setting"))
-
-    name = data.get("name", Path(path).stem)
-    if not isinstance(name, str) or not re.fullmatch(PLAIN_NAME, name):
-        problems.append(
-            Problem("name", "must be a plain name (it names results/<name>/)", name, "[A-Za-z0-9_.-]")
-        )
-    description = data.get("description", "")
-    problems.extend(text_problems("description", description))
-    if isinstance(name, str) and len(name) > TEXT_LIMITS["name"]:
-        problems.extend(text_problems("name", name))
-
-    replications = _integer(data, "replications", 1, 1, MAX_REPLICATIONS, problems)
-    root_seed = _integer(data, "root_seed", None, 0, MAX_SEED, problems, required=True)
-    steps_spec = PARAMETERS["run.steps"]
-    steps = _integer(data, "steps", None, int(steps_spec.low), int(steps_spec.high), problems)
-    record_every = _integer(data, "record_every", 1, 1, int(steps_spec.high), problems)
-    if steps is not None and record_every is not None and record_every > steps:
-        problems.append(
-            Problem("record_every", "longer than the run", record_every, f"at most steps = {steps}")
-        )
-    time_limit = data.get("time_limit")
-    if time_limit is not None and not (_is_finite(time_limit) and 0 < time_limit <= MAX_TIME_LIMIT):
-        problems.append(
-            Problem(
-                "time_limit",
-                "must be a positive number of seconds",
-                time_limit,
-                f"above 0, at most {MAX_TIME_LIMIT:_}",
-            )
-        )
-        time_limit = None
-    outputs = _outputs(data.get("outputs", list(DEFAULT_OUTPUTS)), problems)
-
-    overrides = _overrides(data.get("set", {}), problems)
-    fixed = {**overrides, "run.steps": steps} if steps is not None else overrides
-    bases = _bases(data.get("scenarios"), Path(path).parent, fixed, problems, context)
-    sampler = _sampler(data.get("sampler", "grid"), problems)
-    factors = _factors(data.get("factors", {}), bases, problems, overrides)
-    cross = _crossed(data.get("cross", {}), bases, problems, overrides, sampler, factors)
-    if factors is not None and "groups" in data:
-        factors = _grouped(data["groups"], factors, problems)
-    if sampler is not None and factors is not None:
-        _check_sampler_fits(sampler, factors, problems)
+    checked = check({"name": Path(path).stem, **data})
+    problems, spec = list(checked.problems), checked.file
+    if spec is None:
+        raise ExperimentError(problems, source)
+    overrides = _overrides(spec.fixed, problems)
+    fixed = {**overrides, "run.steps": spec.steps} if spec.steps is not None else overrides
+    bases = []
+    if "scenarios" not in checked.refused:
+        bases = _bases(spec.scenarios, Path(path).parent, fixed, problems, context)
+    kind, levels = spec.sampler.kind, spec.sampler.levels
+    sampler = Sampler(
+        kind,
+        spec.sampler.n,
+        4 if kind == "morris" and levels is None else levels,
+        bool(spec.sampler.second_order),
+    )
+    factors = None
+    if "factors" not in checked.refused:
+        factors = _factors(spec.factors, checked, bases, problems, overrides)
+    cross = _crossed(spec.cross, checked, bases, problems, overrides, sampler, factors)
+    if factors is not None and spec.groups is not None:
+        factors = _grouped(spec.groups, checked, factors, problems)
     if factors is not None:
-        for f in factors:
-            if f.key in overrides:
-                problems.append(
-                    Problem(
-                        f"factors.{f.key}",
-                        "also fixed in [set]; a parameter is either fixed there or varied here",
-                    )
-                )
+        _check_sampler_fits(sampler, factors, problems)
+    for f in factors or ():
+        if f.key in overrides:
+            both = "also fixed in [set]; a parameter is either fixed there or varied here"
+            problems.append(Problem(f"factors.{f.key}", both))
 
     if problems:
         raise ExperimentError(problems, source)
     experiment = Experiment(
-        name=name,
-        description=description,
+        name=spec.name,
+        description=spec.description,
         source=source,
         bases=tuple(bases),
         overrides=overrides,
         factors=tuple(factors),
         sampler=sampler,
-        replications=replications,
-        root_seed=root_seed,
-        steps=steps,
-        record_every=record_every,
-        time_limit=float(time_limit) if time_limit is not None else None,
-        outputs=outputs,
+        replications=spec.replications,
+        root_seed=spec.root_seed,
+        steps=spec.steps,
+        record_every=spec.record_every,
+        time_limit=float(spec.time_limit) if spec.time_limit is not None else None,
+        outputs=tuple(spec.outputs),
         city=context,
         cross=tuple(cross or ()),
     )
@@ -558,74 +518,27 @@ def load_experiment(path: str | Path, city: str | Path | None = None) -> Experim
 def _integer(
     data: dict, key: str, default: int | None, low: int, high: int, problems: list, *, required: bool = False
 ) -> int | None:
+    """An integer setting of a hand-read table (a calibration file's; an experiment file has a schema)."""
     if key not in data:
         if required:
-            problems.append(Problem(key, "missing", None, _range(low, high)))
+            problems.append(Problem(key, "missing", None, f"an integer from {low} to {high}"))
         return default
     value = data[key]
     if not isinstance(value, int) or isinstance(value, bool):
-        problems.append(Problem(key, "must be an integer", value, _range(low, high)))
+        problems.append(Problem(key, "must be an integer", value, f"an integer from {low} to {high}"))
         return None
     if not low <= value <= high:
         what = f"must be at least {low}" if value < low else f"must be at most {high}"
-        problems.append(Problem(key, what, value, _range(low, high)))
+        problems.append(Problem(key, what, value, f"an integer from {low} to {high}"))
         return None
     return value
 
 
-def _range(low: float, high: float) -> str:
-    return f"an integer from {low} to {high}"
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_finite(value: Any) -> bool:
-    """A real number that is not NaN or infinite (TOML integers may be too big for a float: still finite)."""
-    return _is_number(value) and (isinstance(value, int) or math.isfinite(value))
-
-
-def _unknown(key: str, candidates, what: str) -> Problem:
-    # a right name in the wrong section first (as the scenario loader does), then the closest spelling
-    tail = key.rsplit(".", 1)[-1]
-    guess = [c for c in candidates if c.endswith("." + tail)][:1] if "." in key else []
-    guess = guess or difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.6)
-    hint = f"; did you mean {guess[0]}?" if guess else ""
-    return Problem(key, f"unknown {what}{hint}")
-
-
-def _flatten(table: dict, prefix: str = "") -> dict[str, Any]:
-    out = {}
-    for k, v in table.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
-def _outputs(value: Any, problems: list) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        problems.append(Problem("outputs", "must be a list of output names", value, ", ".join(OUTPUTS)))
-        return DEFAULT_OUTPUTS
-    for v in value:
-        if v not in OUTPUTS:
-            p = _unknown(v, OUTPUTS, "output")
-            problems.append(Problem("outputs", f"{v}: {p.message}", v, "names from DESIGN.md"))
-    return tuple(v for v in value if v in OUTPUTS) or DEFAULT_OUTPUTS
-
-
-def _overrides(table: Any, problems: list) -> dict[str, Any]:
-    if not isinstance(table, dict):
-        problems.append(Problem("set", "must be a table of fixed settings", table, "a [set] table"))
-        return {}
-    flat = _flatten(table)
+def _overrides(table: dict[str, Any], problems: list) -> dict[str, Any]:
     good = {}
-    for key, value in flat.items():
+    for key, value in table.items():
         if key not in PARAMETERS:
-            p = _unknown(key, PARAMETERS, "parameter")
-            problems.append(Problem(f"set.{key}", p.message))
+            problems.append(Problem(f"set.{key}", unknown(key, PARAMETERS, "parameter").message))
         elif key in RESERVED:
             problems.append(Problem(f"set.{key}", f"set by the experiment's {RESERVED[key]}", value))
         else:
@@ -633,16 +546,9 @@ def _overrides(table: Any, problems: list) -> dict[str, Any]:
     return good
 
 
-def _bases(value: Any, folder: Path, overrides: dict, problems: list, city: City | None = None) -> list[Base]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        problems.append(
-            Problem("scenarios", "must name base scenario files", value, "a path or a list of paths")
-        )
-        return []
+def _bases(paths: list[str], folder: Path, overrides: dict, problems: list, city: City | None) -> list[Base]:
     bases, names = [], set()
-    for given in value:
+    for given in paths:
         path = folder / given
         try:
             scenario = load_scenario(path)
@@ -676,81 +582,6 @@ def _bases(value: Any, folder: Path, overrides: dict, problems: list, city: City
     return bases
 
 
-def _sampler(value: Any, problems: list) -> Sampler | None:
-    table = {"kind": value} if isinstance(value, str) else value
-    if not isinstance(table, dict):
-        problems.append(Problem("sampler", "must be a sampler name or a [sampler] table", value, _choices()))
-        return None
-    table = dict(table)
-    if "N" in table and "n" not in table:
-        table["n"] = table.pop("N")
-    bad = False
-    for key in table:
-        if key not in SAMPLER_KEYS:
-            p = _unknown(key, SAMPLER_KEYS, "sampler setting")
-            problems.append(Problem(f"sampler.{key}", p.message))
-            bad = True
-    kind = table.get("kind", "grid")
-    if kind not in SAMPLERS:
-        problems.append(Problem("sampler.kind", "unknown sampler", kind, _choices()))
-        return None
-    n, levels, second = table.get("n"), table.get("levels"), table.get("second_order", False)
-    if kind == "grid":
-        if n is not None:
-            problems.append(Problem("sampler.n", "a grid has no sample size; it crosses the factors", n))
-            bad = True
-    elif n is None:
-        problems.append(
-            Problem("sampler.n", f"missing: the {kind} sampler needs a sample size", None, _n_rule(kind))
-        )
-        bad = True
-    elif not isinstance(n, int) or isinstance(n, bool) or n < 2 or (kind == "sobol" and n & (n - 1)):
-        problems.append(Problem("sampler.n", "not a valid sample size", n, _n_rule(kind)))
-        bad = True
-    if levels is not None and kind in ("lhs", "sobol"):
-        problems.append(Problem("sampler.levels", f"the {kind} sampler has no levels", levels))
-        bad = True
-    elif levels is not None and (not isinstance(levels, int) or isinstance(levels, bool) or levels < 2):
-        problems.append(Problem("sampler.levels", "must be an integer of at least 2", levels, "2 or more"))
-        bad = True
-    elif kind == "morris" and levels is not None and levels % 2:
-        problems.append(
-            Problem("sampler.levels", "must be even for an unbiased Morris sample", levels, "4, 6, 8")
-        )
-        bad = True
-    if "second_order" in table and kind != "sobol":
-        problems.append(Problem("sampler.second_order", "only the sobol sampler has second-order indices"))
-        bad = True
-    elif not isinstance(second, bool):
-        problems.append(Problem("sampler.second_order", "must be true or false", second, "true, false"))
-        bad = True
-    if bad:
-        return None
-    if kind == "morris" and levels is None:
-        levels = 4
-    return Sampler(kind, n, levels, second)
-
-
-def _choices() -> str:
-    return "one of " + ", ".join(SAMPLERS)
-
-
-def _n_rule(kind: str) -> str:
-    return "a power of 2 (64, 128, 256, ...)" if kind == "sobol" else "an integer of at least 2"
-
-
-def _factor_entries(table: dict, prefix: str = "") -> dict[str, Any]:
-    """``[factors]`` as {dotted key: list or range table}; nested tables (unquoted dotted keys) flatten."""
-    out = {}
-    for k, v in table.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and v and not any(r in v for r in FACTOR_KEYS):
-            out.update(_factor_entries(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
 def every_numeric(section: str | None = None) -> list[str]:
     """What ``"*" = {}`` (``"SECTION.*" = {}``) in [factors] stands for: every numeric parameter of the
     schema (of one section), in schema order, less the run's own settings (seed and length)."""
@@ -764,7 +595,7 @@ def every_numeric(section: str | None = None) -> list[str]:
     ]
 
 
-def _expand(entries: dict[str, Any], overrides: dict, problems: list) -> dict[str, Any]:
+def _expand(entries: dict[str, Any], checked: Checked, overrides: dict, problems: list) -> dict[str, Any]:
     """``"*"`` and ``"SECTION.*"`` entries replaced by every numeric parameter they stand for, each over its
     schema range; a parameter fixed in [set] or named on its own in [factors] keeps that. With a star, the
     factors come in schema order."""
@@ -773,65 +604,58 @@ def _expand(entries: dict[str, Any], overrides: dict, problems: list) -> dict[st
         return entries
     out: dict[str, Any] = {}
     for star in stars:
-        where = f"factors.{star}"
+        where, entry = f"factors.{star}", entries[star]
         section = None if star == ALL else star[: -len(ALL) - 1]
-        if entries[star] != {}:
-            problems.append(
-                Problem(
-                    where,
-                    "stands for whole schema ranges; narrow one parameter on its own",
-                    entries[star],
-                    "{}",
-                )
-            )
+        if not isinstance(entry, RangeTable) or entry.model_fields_set:
+            got = entry.model_dump(exclude_unset=True) if isinstance(entry, RangeTable) else entry
+            whole = "stands for whole schema ranges; narrow one parameter on its own"
+            checked.instead(problems, "factors", star, Problem(where, whole, got, "{}"))
         if section is not None and section not in {k.split(".")[0] for k in PARAMETERS}:
             problems.append(Problem(where, "unknown section", section, "a section of `coprod params`"))
             continue
         for key in every_numeric(section):
             if key not in overrides and key not in entries:
-                out[key] = {}
+                out[key] = RangeTable()
     out.update({k: v for k, v in entries.items() if k not in stars})
     order = {k: i for i, k in enumerate(PARAMETERS)}
     return dict(sorted(out.items(), key=lambda kv: order.get(kv[0], len(order))))
 
 
+def _not_variable(where: str, key: str, what: str) -> Problem | None:
+    """Why ``key`` (of [factors] or [cross]) names no parameter an experiment may vary, if it does not."""
+    if key not in PARAMETERS:
+        return Problem(where, unknown(key, PARAMETERS, "parameter").message)
+    if key in RESERVED:
+        return Problem(where, f"set by the experiment's {RESERVED[key]}, not {what}")
+    return None
+
+
 def _factors(
-    table: Any, bases: list[Base], problems: list, overrides: dict | None = None
+    table: dict[str, Any], checked: Checked, bases: list[Base], problems: list, overrides: dict
 ) -> list[Factor] | None:
-    if not isinstance(table, dict):
-        problems.append(Problem("factors", "must be a table of factors", table, "a [factors] table"))
-        return None
+    """The factors; an entry the schema refused is still checked for its key, which is reported instead
+    (a typo in a key makes its value moot)."""
     factors, before = [], len(problems)
-    entries = _expand(_factor_entries(table), overrides or {}, problems)
+    broken = checked.entries_refused("factors")
+    entries = _expand({**table, **broken}, checked, overrides, problems)
     if len(problems) > before:
         return None
     for key, entry in entries.items():
         where = f"factors.{key}"
-        if key not in PARAMETERS:
-            p = _unknown(key, PARAMETERS, "parameter")
-            problems.append(Problem(where, p.message))
+        wrong = _not_variable(where, key, "a factor")
+        if wrong is None and isinstance(entry, dict) and not PARAMETERS[key].numeric:  # a refused range
+            wrong = Problem(where, _RANGE_NEEDS_NUMBERS, entry, PARAMETERS[key].allowed())
+        if wrong is not None:
+            checked.instead(problems, "factors", key, wrong)
+        elif key in broken:
             continue
-        if key in RESERVED:
-            problems.append(Problem(where, f"set by the experiment's {RESERVED[key]}, not a factor"))
-            continue
-        spec = PARAMETERS[key]
-        if isinstance(entry, list):
+        elif isinstance(entry, list):
             factor = _listed(key, entry, bases, problems)
-        elif isinstance(entry, dict):
-            factor = _ranged(key, entry, spec, problems)
+            factors += [factor] if factor is not None else []
         else:
-            problems.append(
-                Problem(
-                    where,
-                    "must be a list of values or a range table (a single value belongs in [set])",
-                    entry,
-                    "[v1, v2, ...] or { low = .., high = .. }",
-                )
-            )
-            factor = None
-        if factor is not None:
-            factors.append(factor)
-    return factors if len(problems) == before else None
+            factor = _ranged(key, entry, PARAMETERS[key], problems)
+            factors += [factor] if factor is not None else []
+    return factors if len(problems) == before and not broken else None
 
 
 def _listed(
@@ -858,33 +682,21 @@ def _listed(
     return Factor(key, values=tuple(frozen)) if ok else None
 
 
-def _ranged(key: str, entry: dict, spec, problems: list) -> Factor | None:
+def _ranged(key: str, entry: RangeTable, spec, problems: list) -> Factor | None:
     where = f"factors.{key}"
-    for k in entry:
-        if k not in FACTOR_KEYS:
-            problems.append(Problem(f"{where}.{k}", "unknown range setting", None, "low, high, group"))
-            return None
-    group = entry.get("group")
-    if group is not None and not (isinstance(group, str) and re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", group)):
-        problems.append(Problem(f"{where}.group", "must be a plain name", group, "[A-Za-z0-9_.:-], 1 to 64"))
-        return None
     if not spec.numeric:
         problems.append(
-            Problem(
-                where, "a range needs a numeric parameter; list the values instead", entry, spec.allowed()
-            )
+            Problem(where, _RANGE_NEEDS_NUMBERS, entry.model_dump(exclude_unset=True), spec.allowed())
         )
         return None
-    low, high = entry.get("low", spec.low), entry.get("high", spec.high)
+    low = entry.low if entry.low is not None else spec.low
+    high = entry.high if entry.high is not None else spec.high
     ok = True
-    for name, v in (("low", low), ("high", high)):
-        if not _is_finite(v):
-            problems.append(Problem(f"{where}.{name}", "must be a finite number", v, spec.allowed()))
-            ok = False
-        elif spec.type == "int" and not isinstance(v, int) and not float(v).is_integer():
+    for name, v in (("low", low), ("high", high)):  # finite numbers (the schema's): within the parameter's
+        if spec.type == "int" and not isinstance(v, int) and not float(v).is_integer():
             problems.append(Problem(f"{where}.{name}", "must be an integer", v, spec.allowed()))
             ok = False
-        elif (spec.low is not None and v < spec.low) or (spec.high is not None and v > spec.high):
+        elif not spec.low <= v <= spec.high:
             problems.append(Problem(f"{where}.{name}", "outside the schema's bounds", v, spec.allowed()))
             ok = False
     if ok and not low < high:
@@ -895,71 +707,60 @@ def _ranged(key: str, entry: dict, spec, problems: list) -> Factor | None:
     if not ok:
         return None
     cast = int if spec.type == "int" else float
-    return Factor(key, low=cast(low), high=cast(high), group=group)
+    return Factor(key, low=cast(low), high=cast(high), group=entry.group)
 
 
-def _grouped(value: Any, factors: list[Factor], problems: list) -> list[Factor] | None:
+def _grouped(
+    value: str | dict[str, str], checked: Checked, factors: list[Factor], problems: list
+) -> list[Factor] | None:
     """``groups = "section"`` (each factor in its schema section) or a table {factor key: group name}: the
     group of every factor that names none itself."""
     if value == "section":
         named = {f.key: f.key.split(".")[0] for f in factors}
-    elif isinstance(value, dict):
-        named = {}
-        keys = {f.key for f in factors}
-        for key, group in _flatten(value).items():
-            if key not in keys:
-                problems.append(Problem(f"groups.{key}", "not a factor of this experiment"))
-            elif not (isinstance(group, str) and re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", group)):
-                problems.append(Problem(f"groups.{key}", "must be a plain name", group, "[A-Za-z0-9_.:-]"))
-            else:
-                named[key] = group
     else:
-        problems.append(
-            Problem("groups", 'must be "section" or a table of factor = group', value, '"section" or a table')
-        )
-        return None
+        keys = {f.key for f in factors}
+        for key in [*value, *checked.entries_refused("groups")]:
+            if key not in keys:
+                checked.instead(
+                    problems, "groups", key, Problem(f"groups.{key}", "not a factor of this experiment")
+                )
+        named = {k: g for k, g in value.items() if k in keys}
     return [Factor(f.key, f.values, f.low, f.high, f.group or named.get(f.key)) for f in factors]
 
 
 def _crossed(
-    table: Any,
+    entries: dict[str, list],
+    checked: Checked,
     bases: list[Base],
     problems: list,
     overrides: dict,
-    sampler: Sampler | None,
+    sampler: Sampler,
     factors: list[Factor] | None,
 ) -> list[Factor] | None:
     """``[cross]``: listed values only, each key neither a factor nor fixed in ``[set]``, not with Sobol or
     Morris (their estimators read a design of their own)."""
-    if not isinstance(table, dict):
-        problems.append(Problem("cross", "must be a table of listed values", table, "a [cross] table"))
-        return None
-    entries = _flatten(table)
-    if entries and sampler is not None and sampler.kind in ("sobol", "morris"):
+    broken = checked.entries_refused("cross")  # not lists: reported by the schema, unless the key is wrong
+    if (entries or broken) and sampler.kind in ("sobol", "morris"):
+        listed = [*entries, *broken]
         problems.append(
-            Problem(
-                "cross", f"cannot cross the {sampler.kind} sampler's design", list(entries), "lhs or grid"
-            )
+            Problem("cross", f"cannot cross the {sampler.kind} sampler's design", listed, "lhs or grid")
         )
         return None
     varied = {f.key for f in factors or ()}
     crossed, before = [], len(problems)
-    for key, values in entries.items():
+    for key, values in {**entries, **broken}.items():
         where = f"cross.{key}"
-        if key not in PARAMETERS:
-            problems.append(Problem(where, _unknown(key, PARAMETERS, "parameter").message))
-        elif key in RESERVED:
-            problems.append(Problem(where, f"set by the experiment's {RESERVED[key]}, not crossed"))
-        elif key in varied or key in overrides:
+        wrong = _not_variable(where, key, "crossed")
+        if wrong is None and (key in varied or key in overrides):
             where_else = "[factors]" if key in varied else "[set]"
-            problems.append(Problem(where, f"also in {where_else}; a parameter is crossed, varied or fixed"))
-        elif not isinstance(values, list):
-            problems.append(Problem(where, "must list values", values, "[v1, v2, ...]"))
-        else:
+            wrong = Problem(where, f"also in {where_else}; a parameter is crossed, varied or fixed")
+        if wrong is not None:
+            checked.instead(problems, "cross", key, wrong)
+        elif key not in broken:
             factor = _listed(key, values, bases, problems, "cross")
             if factor is not None:
                 crossed.append(Factor(key, values=factor.values))
-    return crossed if len(problems) == before else None
+    return crossed if len(problems) == before and not broken else None
 
 
 def _check_sampler_fits(sampler: Sampler, factors: list[Factor], problems: list) -> None:
@@ -977,12 +778,21 @@ def _freeze(value: Any) -> Any:
 
 
 __all__ = [
+    "DEFAULT_OUTPUTS",
+    "MAX_REPLICATIONS",
+    "MAX_RUNS",
+    "MAX_SEED",
+    "MAX_TIME_LIMIT",
+    "PLAIN_NAME",
     "SAMPLERS",
+    "SAMPLER_KEYS",
+    "TOP_LEVEL",
     "Experiment",
     "ExperimentError",
     "Factor",
     "RunSpec",
     "Sampler",
+    "every_numeric",
     "load_experiment",
     "problem",
     "run_key",
