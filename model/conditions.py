@@ -31,14 +31,16 @@ from coprod.model.kinds import (
     GROUP,
     INCREMENTAL,
     KNOWLEDGE,
+    N_KINDS,
     N_THEORIES,
     OFFICIAL,
     RESIDENT,
     STRUCTURAL,
 )
-from coprod.model.network import largest_component_share
+from coprod.model.network import largest_component
 
 TIPPING = (STRUCTURAL, COALITION)
+SECTORS = np.array([RESIDENT, OFFICIAL, ACADEMIC])  # the kinds a coalition must span
 
 
 def readiness(m) -> np.ndarray:
@@ -93,8 +95,9 @@ def coalition_strength(m) -> float:
     """The smallest share of residents, officials and academics held by the largest connected set of
     actors backing change."""
     p = m.people
-    mask, _ = largest_component_share(m.adjacency, p.view > m.settings.behaviour.support_line)
-    return float(min(np.mean(mask[p.kind == kind]) for kind in (RESIDENT, OFFICIAL, ACADEMIC)))
+    mask, _ = largest_component(m.edges, p.view > m.settings.behaviour.support_line)
+    held = np.bincount(p.kind[mask], minlength=N_KINDS)[SECTORS]  # each sector's share of its actors in it
+    return float((held / np.bincount(p.kind, minlength=N_KINDS)[SECTORS]).min())
 
 
 def spread_adoption(m) -> None:

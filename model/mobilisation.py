@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 from coprod.model.kinds import COALITION, GROUP, KNOWLEDGE, N_THEORIES, RESIDENT, THEORY_INDEX
-from coprod.model.network import add_edges, adjacency
+from coprod.model.network import add_ties
 
 
 def mobilise(m) -> None:
@@ -88,6 +88,4 @@ def bridge(m, effort: np.ndarray) -> None:
     dst = pool[m.rng.integers(0, len(pool), len(src))]
     keep = p.kind[dst] != p.kind[src]  # a draw of the builder's own kind forms no tie
     if keep.any():
-        m.edges, fresh = add_edges(m.edges, np.column_stack([src[keep], dst[keep]]))
-        if len(fresh):
-            m.adjacency = m.adjacency + adjacency(fresh, p.n)
+        m.edges, m.adjacency = add_ties(m.edges, m.adjacency, np.column_stack([src[keep], dst[keep]]))

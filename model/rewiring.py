@@ -7,7 +7,7 @@ is coalition builders' work (:func:`model.mobilisation.bridge`).
 
 from __future__ import annotations
 
-from coprod.model.network import add_edges, adjacency
+from coprod.model.network import add_ties
 
 
 def rewire(m) -> None:
@@ -17,6 +17,4 @@ def rewire(m) -> None:
     pairs = idx[m.rng.permutation(len(idx))][: len(idx) // 2 * 2].reshape(-1, 2)
     new = pairs[m.rng.random(len(pairs)) < s.network.tie_formation]
     if len(new):
-        m.edges, fresh = add_edges(m.edges, new)
-        if len(fresh):  # the CSR grows by the fresh ties (a sum is linear; a rebuild sorts every tie)
-            m.adjacency = m.adjacency + adjacency(fresh, m.people.n)
+        m.edges, m.adjacency = add_ties(m.edges, m.adjacency, new)
