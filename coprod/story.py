@@ -6,7 +6,9 @@ changes the run. It keeps
 
 - *readings*: a few numbers per month, each read from one state variable of the model (:func:`read`);
 - *events*: changes in the readings between months, found by the detectors in :data:`DETECTORS`; each
-  detector's docstring names the state variable it reads;
+  detector's docstring names the state variable it reads. A detector reads this month's readings (and a
+  fixed number of months before) and keeps the rest of what it needs as running state (:class:`State`), so
+  observing a month costs the same however long the run has been going;
 - *opinions*: quantiles of views (0 = no change needed, 1 = radical change) per group of actors per month.
 
 Every threshold below is a **presentation** choice (an assumption), not a model parameter: it decides what
@@ -17,6 +19,7 @@ some months), so a flicker is not told as a string of events.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import textwrap
@@ -146,19 +149,38 @@ class Event:
 
 
 class History:
-    """The readings so far: ``history[name]`` is an array of that reading for months ``first`` to
-    ``month``. Detectors read only this, so a test can hand-build one."""
+    """The readings so far, months ``first`` to ``month``, and each detector's running state over them.
+
+    Detectors read single months (:meth:`at`, :meth:`window`) and keep what they need of the past in their
+    :class:`State` (:meth:`scan`), so a month costs the same however many came before it; ``reads`` counts
+    the entries handed out (a test checks it does not grow with the month). A test can hand-build one.
+    """
 
     def __init__(self, first: int = 0):
         self.first = first
+        self.reads = 0
         self._values: dict[str, list[float]] = {}
+        self._states: dict[Callable, State] = {}
 
     def add(self, reading: dict[str, float]) -> None:
         for name, value in reading.items():
             self._values.setdefault(name, []).append(float(value))
 
     def __getitem__(self, name: str) -> np.ndarray:
+        """The whole series of one reading (no detector needs it)."""
+        self.reads += len(self._values[name])
         return np.asarray(self._values[name], dtype=float)
+
+    def at(self, name: str, i: int) -> float:
+        """One reading in the ``i``-th month of the history (0 = month ``first``)."""
+        self.reads += 1
+        return self._values[name][i]
+
+    def window(self, name: str, start: int, stop: int) -> list[float]:
+        """One reading in months ``start`` to ``stop - 1`` of the history (as :meth:`at` counts them)."""
+        values = self._values[name][start:stop]
+        self.reads += len(values)
+        return values
 
     def __len__(self) -> int:
         return len(next(iter(self._values.values()), []))
@@ -166,6 +188,65 @@ class History:
     @property
     def month(self) -> int:
         return self.first + len(self) - 1
+
+    def scan(self, step: Callable[[History, int, State], list[Event]]) -> list[Event]:
+        """The events of the last month by ``step``, a detector's month: ``step(history, i, state)`` reads
+        month ``i`` and updates ``state``, its running state over this history. Months not yet stepped are
+        stepped in order first, so every month is stepped once however often (or rarely) this is called."""
+        state = self._states.get(step)
+        if state is None:
+            state = self._states[step] = State()
+        while state.seen < len(self):
+            state.found = step(self, state.seen, state)
+            state.seen += 1
+        return list(state.found)
+
+
+class State:
+    """A detector's running state over a history: switches and how long masks have held, keyed by the
+    detector's own names, and ``kept``, anything else it carries from month to month (sums, last values).
+
+    Each method is to be called once per month, every month (also the first), for the same key.
+    """
+
+    def __init__(self):
+        self.seen = 0  # months stepped
+        self.found: list[Event] = []  # the events of the last month stepped
+        self.kept: dict[str, Any] = {}
+        self._runs: dict[Any, int] = {}
+        self._on: dict[Any, bool] = {}
+
+    def held(self, key: Any, mask: bool, months: int, *, before: bool | None = None) -> bool:
+        """Whether ``mask`` has been true in each of the last ``months`` months (up to and including this).
+
+        Months before the first count as ``before``; by default as the first month's state, so a state the
+        run starts in is not news.
+        """
+        run = self._runs.get(key)
+        if run is None:  # the first month: the months before it, as ``before`` says
+            run = months - 1 if (mask if before is None else before) else 0
+        run = min(run + 1, months) if mask else 0
+        self._runs[key] = run
+        return run >= months
+
+    def switched(self, key: Any, on: bool, off: bool) -> int:
+        """A switch turned on by ``on`` and off by ``off`` (off wins a tie), off before the first month:
+        +1 if it turned on this month, -1 if it turned off, 0 otherwise (and in the first month)."""
+        was = self._on.get(key)
+        now = False if off else True if on else bool(was)
+        self._on[key] = now
+        return 0 if was is None else int(now) - int(was)
+
+
+def detector(step: Callable[[History, int, State], list[Event]]) -> Callable[[History], list[Event]]:
+    """``detect(history)``, the events of the history's last month, from a detector's month
+    ``step(history, i, state)`` (see :meth:`History.scan`)."""
+
+    @functools.wraps(step)
+    def detect(h: History) -> list[Event]:
+        return h.scan(step)
+
+    return detect
 
 
 class Detector(NamedTuple):
@@ -242,142 +323,130 @@ def opinion_quantiles(view: np.ndarray, masks: dict[str, np.ndarray]) -> np.ndar
     return out
 
 
-# ---------------------------------------------------------------------------------- switches
-
-
-def held(mask: np.ndarray, months: int, *, before: bool | None = None) -> np.ndarray:
-    """True where ``mask`` has been true in each of the last ``months`` months (up to and including).
-
-    Months before the first count as ``before``; by default as the first month's state, so a state the run
-    starts in is not news.
-    """
-    pad = np.full(months - 1, mask[0] if before is None and len(mask) else bool(before))
-    mask = np.concatenate([pad, mask]).astype(np.int64)
-    counts = np.concatenate([[0], np.cumsum(mask)])
-    return (counts[months:] - counts[:-months]) >= months
-
-
-def latched(on: np.ndarray, off: np.ndarray) -> bool:
-    """A switch turned on by ``on`` and off by ``off``, read at the last month (off wins a tie)."""
-    on_at, off_at = np.flatnonzero(on), np.flatnonzero(off)
-    return (on_at[-1] if len(on_at) else -1) > (off_at[-1] if len(off_at) else -1)
-
-
-def switched(on: np.ndarray, off: np.ndarray) -> int:
-    """+1 if the switch turned on this (the last) month, -1 if it turned off, 0 otherwise."""
-    if len(on) < 2:
-        return 0
-    return int(latched(on, off)) - int(latched(on[:-1], off[:-1]))
-
-
-def change(x: np.ndarray, window: int) -> np.ndarray:
-    """``x[t] - x[t - window]`` (from the first month while fewer months have passed)."""
-    return x - x[np.maximum(np.arange(len(x)) - window, 0)]
-
-
 # --------------------------------------------------------------------------------- detectors
+# Each reads month ``i`` of the history (and a fixed number of months before it) and keeps the rest of
+# what it needs in its running state, so observing a month costs the same in month 12 and in month 1,200.
 
 
-def conditions(h: History) -> list[Event]:
+@detector
+def conditions(h: History, i: int, s: State) -> list[Event]:
     """A theory of change's condition becoming met, or lapsing. Reads ``model.flows.readiness`` (each
     theory's condition in [0, 1], :mod:`model.conditions`; the ``condition_*`` outputs)."""
     events = []
     for theory in THEORIES:
-        x = h[f"condition_{theory}"]
-        turn = switched(
-            held(x >= CONDITION_MET, CONDITION_MET_HOLD), held(x < CONDITION_LAPSED, CONDITION_LAPSED_HOLD)
+        x = h.at(f"condition_{theory}", i)
+        turn = s.switched(
+            theory,
+            s.held(("met", theory), x >= CONDITION_MET, CONDITION_MET_HOLD),
+            s.held(("lapsed", theory), x < CONDITION_LAPSED, CONDITION_LAPSED_HOLD),
         )
         if turn > 0:
-            events.append(Event(h.month, "condition_met", CONDITION_MET_WORDS[theory], x[-1], HEADLINE))
+            events.append(Event(h.first + i, "condition_met", CONDITION_MET_WORDS[theory], x, HEADLINE))
         elif turn < 0:
-            text = f"the condition for {THEORY_WORDS[theory]} lapsed ({x[-1]:.2f} of what it needs)"
-            events.append(Event(h.month, "condition_lapsed", text, x[-1], HEADLINE))
+            text = f"the condition for {THEORY_WORDS[theory]} lapsed ({x:.2f} of what it needs)"
+            events.append(Event(h.first + i, "condition_lapsed", text, x, HEADLINE))
     return events
 
 
-def levers(h: History) -> list[Event]:
+@detector
+def levers(h: History, i: int, s: State) -> list[Event]:
     """A lever of the governance structure beginning to rise or fall back, or stopping. Reads
     ``model.structure`` (the five levers, :mod:`model.restructuring`; the ``lever_*`` outputs)."""
     events = []
+    months = min(LEVER_WINDOW, i)  # the window, shorter in the first months
     for lever in LEVERS:
-        x = h[f"lever_{lever}"]
-        moved = change(x, LEVER_WINDOW)
-        since = x[max(len(x) - 1 - LEVER_WINDOW, 0)]
+        x, since = h.at(f"lever_{lever}", i), h.at(f"lever_{lever}", i - months)
+        moved = x - since
         words = LEVER_WORDS[lever]
-        months = min(LEVER_WINDOW, len(x) - 1)
         for sign, verb in ((1, "rise"), (-1, "fall back")):
-            turn = switched(sign * moved >= LEVER_MOVE, sign * moved < LEVER_MOVE / 2)
+            turn = s.switched((lever, sign), sign * moved >= LEVER_MOVE, sign * moved < LEVER_MOVE / 2)
             if turn > 0:
-                text = f"{words} began to {verb} ({since:.2f} to {x[-1]:.2f} in {months} months)"
-                events.append(Event(h.month, f"lever_{verb.split()[0]}", text, x[-1] - since, HEADLINE))
+                text = f"{words} began to {verb} ({since:.2f} to {x:.2f} in {months} months)"
+                events.append(Event(h.first + i, f"lever_{verb.split()[0]}", text, moved, HEADLINE))
             elif turn < 0:
-                text = f"{words} stopped {'rising' if sign > 0 else 'falling'}, at {x[-1]:.2f}"
-                events.append(Event(h.month, "lever_steady", text, x[-1] - since, DETAIL))
+                text = f"{words} stopped {'rising' if sign > 0 else 'falling'}, at {x:.2f}"
+                events.append(Event(h.first + i, "lever_steady", text, moved, DETAIL))
     return events
 
 
-def citizen_say(h: History) -> list[Event]:
+@detector
+def citizen_say(h: History, i: int, s: State) -> list[Event]:
     """Citizens' realised say crossing a rung of Arnstein's ladder. Reads ``model.outputs["structure"]``
     (the rung of citizens' smoothed share of the say in decisions, ``model.memory.power``, over 8)."""
-    x = h["citizen_rung"]
+    x = h.at("citizen_rung", i)
     events = []
     for rung in range(2, RUNGS + 1):
-        turn = switched(held(x >= rung, RUNG_HOLD), held(x < rung - RUNG_BAND, RUNG_HOLD))
+        turn = s.switched(
+            rung,
+            s.held(("on", rung), x >= rung, RUNG_HOLD),
+            s.held(("below", rung), x < rung - RUNG_BAND, RUNG_HOLD),
+        )
         name = ARNSTEIN[rung - 1]
         if turn > 0:
             text = f"citizens' realised say reached rung {rung} of Arnstein's ladder ({name})"
-            events.append(Event(h.month, "say_rose", text, x[-1], HEADLINE))
+            events.append(Event(h.first + i, "say_rose", text, x, HEADLINE))
         elif turn < 0:
             text = f"citizens' realised say fell back below rung {rung} of Arnstein's ladder ({name})"
-            events.append(Event(h.month, "say_fell", text, x[-1], HEADLINE))
+            events.append(Event(h.first + i, "say_fell", text, x, HEADLINE))
     return events
 
 
-def view_gap(h: History) -> list[Event]:
+@detector
+def view_gap(h: History, i: int, s: State) -> list[Event]:
     """Marginalised residents' and officials' median views coming together or drawing apart, and whose
     moved. Reads ``model.people.view`` (the medians of :func:`opinion_quantiles`)."""
-    m, o = h["median_marginalised"], h["median_officials"]
-    if np.isnan(m[-1]) or np.isnan(o[-1]):
+    m, o = h.at("median_marginalised", i), h.at("median_officials", i)
+    gap = abs(m - o)
+    turns = [
+        s.switched(
+            level,
+            s.held(("within", level), gap < level, GAP_HOLD),
+            s.held(("beyond", level), gap >= level + GAP_BAND, GAP_HOLD),
+        )
+        for level in GAP_LEVELS
+    ]
+    if math.isnan(m) or math.isnan(o):
         return []
-    gap = np.abs(m - o)
     whose = "marginalised residents' and officials' medians"
-    moved = f"moved {m[-1] - m[0]:+.2f}, {o[-1] - o[0]:+.2f}"
+    moved = f"moved {m - h.at('median_marginalised', 0):+.2f}, {o - h.at('median_officials', 0):+.2f}"
     events = []
-    for level in GAP_LEVELS:
-        turn = switched(held(gap < level, GAP_HOLD), held(gap >= level + GAP_BAND, GAP_HOLD))
+    for level, turn in zip(GAP_LEVELS, turns, strict=True):
         if turn > 0:
             text = f"{whose} came within {level:.2f} ({moved})"
-            events.append(Event(h.month, "views_closer", text, gap[-1], HEADLINE))
+            events.append(Event(h.first + i, "views_closer", text, gap, HEADLINE))
         elif turn < 0:
             text = f"{whose} drew apart past {level:.2f} ({moved})"
-            events.append(Event(h.month, "views_apart", text, gap[-1], HEADLINE))
+            events.append(Event(h.first + i, "views_apart", text, gap, HEADLINE))
     return events
 
 
-def stopped_coming(h: History) -> list[Event]:
+@detector
+def stopped_coming(h: History, i: int, s: State) -> list[Event]:
     """Marginalised residents in last month's room who are not in this month's and can no longer come:
     burnt out (``model.people.fatigue`` at ``resources.dropout_fatigue``) or short of time
     (``model.people.capacity`` net of fatigue below the cost of taking part); ``model.flows.meeting``."""
-    burnt, short = int(h["burnt_out"][-1]), int(h["short_of_time"][-1])
+    burnt, short = int(h.at("burnt_out", i)), int(h.at("short_of_time", i))
     if burnt + short < STOPPED_MIN:
         return []
     text = (
         f"{burnt + short} marginalised participants stopped coming ({burnt} burnt out, {short} short of time)"
     )
-    return [Event(h.month, "stopped_coming", text, burnt + short, NOTABLE)]
+    return [Event(h.first + i, "stopped_coming", text, burnt + short, NOTABLE)]
 
 
-def dropped(h: History) -> list[Event]:
+@detector
+def dropped(h: History, i: int, s: State) -> list[Event]:
     """A forced consensus dropping participants whose views lay beyond its reach. Reads
     ``model.flows.decision.dropped`` (:mod:`model.decisions`)."""
-    n, marginalised = int(h["dropped"][-1]), int(h["dropped_marginalised"][-1])
+    n, marginalised = int(h.at("dropped", i)), int(h.at("dropped_marginalised", i))
     if n < DROPPED_MIN:
         return []
     text = f"a forced consensus dropped {n} participants beyond its reach ({marginalised} marginalised)"
-    return [Event(h.month, "dropped", text, n, NOTABLE)]
+    return [Event(h.first + i, "dropped", text, n, NOTABLE)]
 
 
-def trust(h: History) -> list[Event]:
+@detector
+def trust(h: History, i: int, s: State) -> list[Event]:
     """Trust crossing a level: residents' mean trust in officials and officials' mean trust in residents.
     Reads ``model.people.trust``."""
     events = []
@@ -385,95 +454,111 @@ def trust(h: History) -> list[Event]:
         ("trust_residents_officials", "residents' trust in officials"),
         ("trust_officials_residents", "officials' trust in residents"),
     ):
-        x = h[name]
+        x = h.at(name, i)
         for level in TRUST_LEVELS:
-            up = switched(x >= level, x < level - TRUST_BAND)
-            down = switched(x < level, x >= level + TRUST_BAND)
+            up = s.switched((name, level, "up"), x >= level, x < level - TRUST_BAND)
+            down = s.switched((name, level, "down"), x < level, x >= level + TRUST_BAND)
             if up > 0:
-                events.append(Event(h.month, "trust_rose", f"{words} rose past {level:.1f}", x[-1], NOTABLE))
+                events.append(Event(h.first + i, "trust_rose", f"{words} rose past {level:.1f}", x, NOTABLE))
             if down > 0:
-                events.append(Event(h.month, "trust_fell", f"{words} fell below {level:.1f}", x[-1], NOTABLE))
+                events.append(Event(h.first + i, "trust_fell", f"{words} fell below {level:.1f}", x, NOTABLE))
     return events
 
 
-def consensus_bias(h: History) -> list[Event]:
+@detector
+def consensus_bias(h: History, i: int, s: State) -> list[Event]:
     """Consensus bias turning: beginning to rise or to fall. Reads ``model.outputs["consensus_bias"]``
     (:mod:`model.metrics`)."""
-    x = h["consensus_bias"]
-    moved = change(x, BIAS_WINDOW)
-    since = x[max(len(x) - 1 - BIAS_WINDOW, 0)]
+    x, since = h.at("consensus_bias", i), h.at("consensus_bias", max(i - BIAS_WINDOW, 0))
+    moved = x - since
     events = []
     for sign, verb, more in ((1, "rise", "more"), (-1, "fall", "less")):
-        if switched(sign * moved >= BIAS_MOVE, sign * moved < 0) > 0:
-            text = f"consensus bias began to {verb} ({since:.2f} to {x[-1]:.2f}): "
+        if s.switched(sign, sign * moved >= BIAS_MOVE, sign * moved < 0) > 0:
+            text = f"consensus bias began to {verb} ({since:.2f} to {x:.2f}): "
             text += f"{more} agreement by dropping views"
-            events.append(Event(h.month, "bias_turned", text, x[-1] - since, NOTABLE))
+            events.append(Event(h.first + i, "bias_turned", text, moved, NOTABLE))
     return events
 
 
-def adoption(h: History) -> list[Event]:
+@detector
+def adoption(h: History, i: int, s: State) -> list[Event]:
     """Officials adopting practice from successful experiments: the first, half and all of them. Reads
     ``model.people.adopted`` (officials only)."""
-    n, officials = h["adopted"], h["officials"][-1]
-    if len(n) < 2 or officials == 0:
+    if i < 1:
+        return []
+    now, before, officials = h.at("adopted", i), h.at("adopted", i - 1), h.at("officials", i)
+    if officials == 0:
         return []
     events = []
-    if n[-1] > 0 and n[-2] == 0:
-        text = f"the first official{'s' if n[-1] > 1 else ''} adopted practice from a successful experiment"
-        events.append(Event(h.month, "adopted", text, n[-1], HEADLINE))
+    if now > 0 and before == 0:
+        text = f"the first official{'s' if now > 1 else ''} adopted practice from a successful experiment"
+        events.append(Event(h.first + i, "adopted", text, now, HEADLINE))
     for share in ADOPTION_MILESTONES:
-        if n[-1] >= share * officials > n[-2]:
+        if now >= share * officials > before:
             whom = "every official has" if share == 1 else f"{share:.0%} of officials have"
-            text = f"{whom} adopted practice from experiments ({int(n[-1])} of {int(officials)})"
-            events.append(Event(h.month, "adopted", text, n[-1], NOTABLE))
+            text = f"{whom} adopted practice from experiments ({int(now)} of {int(officials)})"
+            events.append(Event(h.first + i, "adopted", text, now, NOTABLE))
     return events
 
 
-def experiments(h: History) -> list[Event]:
+@detector
+def experiments(h: History, i: int, s: State) -> list[Event]:
     """Experiments succeeding: the first success, a drought of successes, its end. Reads
     ``model.flows.outcome`` (experiments and successes this month, :mod:`model.initiatives`)."""
-    tried, won = h["experiments"], h["successes"]
-    if len(won) < 2:
+    won, kept = h.at("successes", i), s.kept
+    dry = s.held("dry", won == 0, DROUGHT_MONTHS, before=False)  # a drought is counted from the first month
+    was_dry, won_before, last_won = kept.get("dry", False), kept.get("won", 0.0), kept.get("last_won", -1)
+    tried = kept["tried"] = kept.get("tried", 0.0) + h.at("experiments", i)  # counts: the sums are exact
+    kept["dry"], kept["won"] = dry, won_before + won
+    if won > 0:
+        kept["last_won"] = i
+    if i < 1:
         return []
     events = []
-    if won[-1] > 0 and won[:-1].sum() == 0:
-        text = f"the first experiment succeeded ({int(tried.sum())} tried so far)"
-        events.append(Event(h.month, "experiment_first", text, won[-1], NOTABLE))
-    dry = held(won == 0, DROUGHT_MONTHS, before=False)  # a drought is counted from the first month
-    if dry[-1] and not dry[-2] and tried[-DROUGHT_MONTHS:].sum() > 0:
-        n = int(tried[-DROUGHT_MONTHS:].sum())
-        text = f"no experiment has succeeded for {DROUGHT_MONTHS} months ({n} tried)"
-        events.append(Event(h.month, "experiment_drought", text, DROUGHT_MONTHS, DETAIL))
-    if won[-1] > 0 and dry[-2] and won[:-1].sum() > 0:
-        since = len(won) - 1 - int(np.flatnonzero(won[:-1] > 0)[-1]) - 1
+    if won > 0 and won_before == 0:
+        text = f"the first experiment succeeded ({int(tried)} tried so far)"
+        events.append(Event(h.first + i, "experiment_first", text, won, NOTABLE))
+    if dry and not was_dry:
+        n = np.sum(h.window("experiments", max(i + 1 - DROUGHT_MONTHS, 0), i + 1))
+        if n > 0:
+            text = f"no experiment has succeeded for {DROUGHT_MONTHS} months ({int(n)} tried)"
+            events.append(Event(h.first + i, "experiment_drought", text, DROUGHT_MONTHS, DETAIL))
+    if won > 0 and was_dry and won_before > 0:
+        since = i - last_won - 1
         text = f"an experiment succeeded again, after {since} months without one"
-        events.append(Event(h.month, "experiment_again", text, since, DETAIL))
+        events.append(Event(h.first + i, "experiment_again", text, since, DETAIL))
     return events
 
 
-def theories(h: History) -> list[Event]:
+@detector
+def theories(h: History, i: int, s: State) -> list[Event]:
     """Which theories of change are held: a new most-held theory, a theory nearly gone or back. Reads
     ``model.people.toc`` (residents, officials and academics; the ``holders_*`` outputs)."""
-    shares = np.column_stack([h[f"holders_{t}"] for t in THEORIES])
+    shares = [h.at(f"holders_{t}", i) for t in THEORIES]
     events = []
     for t, theory in enumerate(THEORIES):
-        lead = shares[:, t] - np.delete(shares, t, axis=1).max(axis=1)
-        if switched(held(lead >= LEAD_MARGIN, LEAD_HOLD), lead < 0) > 0:
-            second = int(np.argsort(shares[-1])[-2])
+        lead = shares[t] - _most(shares[:t] + shares[t + 1 :])
+        if s.switched(("lead", t), s.held(("lead", t), lead >= LEAD_MARGIN, LEAD_HOLD), lead < 0) > 0:
+            second = int(np.argsort(shares)[-2])
             text = (
-                f"{THEORY_WORDS[theory]} is now the theory most held ({shares[-1, t]:.0%}; "
-                f"{THEORY_WORDS[THEORIES[second]]} {shares[-1, second]:.0%})"
+                f"{THEORY_WORDS[theory]} is now the theory most held ({shares[t]:.0%}; "
+                f"{THEORY_WORDS[THEORIES[second]]} {shares[second]:.0%})"
             )
-            events.append(Event(h.month, "theory_leads", text, shares[-1, t], NOTABLE))
+            events.append(Event(h.first + i, "theory_leads", text, shares[t], NOTABLE))
     for t, theory in enumerate(THEORIES):
-        turn = switched(shares[:, t] < RARE_SHARE, shares[:, t] >= RARE_SHARE + RARE_BAND)
+        turn = s.switched(("rare", t), shares[t] < RARE_SHARE, shares[t] >= RARE_SHARE + RARE_BAND)
         if turn > 0:
             text = f"{THEORY_WORDS[theory]} is now held by under {RARE_SHARE:.0%} of actors"
-            events.append(Event(h.month, "theory_rare", text, shares[-1, t], DETAIL))
+            events.append(Event(h.first + i, "theory_rare", text, shares[t], DETAIL))
         elif turn < 0:
             text = f"{THEORY_WORDS[theory]} is held by over {RARE_SHARE:.0%} of actors again"
-            events.append(Event(h.month, "theory_back", text, shares[-1, t], DETAIL))
+            events.append(Event(h.first + i, "theory_back", text, shares[t], DETAIL))
     return events
+
+
+def _most(values: list[float]) -> float:
+    """The largest of ``values``, ``nan`` if any is (as numpy's ``max``)."""
+    return math.nan if any(math.isnan(v) for v in values) else max(values)
 
 
 DETECTORS: tuple[Detector, ...] = (

@@ -236,7 +236,7 @@ class Pair:
     """Two set-ups run side by side from the same seed, stepped together."""
 
     def __init__(self, first: Scenario, second: Scenario):
-        # Compare shows no story: its runs skip the observing (about a third of a month's time)
+        # Compare shows no story: its runs skip the observing (a tenth or so of a month's time)
         self.runs = (Run(first, story=False), Run(second, story=False))
 
     @property

@@ -242,3 +242,90 @@ def test_the_log_merges_recurring_events_and_says_how_many_were_left_out():
     assert "months 1-19: in 19 months 57 marginalised participants stopped coming" in lines[0]
     assert "month 40: headline" in lines
     assert lines[-1].startswith("(52 minor events left out")
+
+
+# ------------------------------------------------------------- observing costs the same every month
+
+
+def cycle(t: int) -> dict[str, float]:
+    """A city that goes round a 50-month cycle in which every detector has something to tell."""
+    phase = t % 50
+    wave = 0.5 + 0.45 * np.sin(2 * np.pi * phase / 50)
+    return {
+        **FLAT,
+        **{f"condition_{theory}": 1.0 if phase < 20 else 0.4 for theory in THEORIES},
+        **{f"lever_{lever}": 0.2 + 0.3 * wave for lever in st.LEVERS},
+        "trust_residents_officials": wave,
+        "trust_officials_residents": 1 - wave,
+        "consensus_bias": wave,
+        "citizen_rung": 8 * wave,
+        "adopted": 40 if phase >= 25 else 0,
+        "successes": 1 if phase == 10 else 0,
+        "dropped": 4 if phase == 5 else 0,
+        "burnt_out": 3 if phase == 7 else 0,
+        "holders_incremental": 0.55 - 0.5 * wave,
+        "holders_structural": 0.05 + 0.5 * wave,
+        "holders_knowledge": 0.2,
+        "holders_coalition": 0.2,
+        "median_officials": 0.7 - 0.6 * wave,
+    }
+
+
+def test_a_month_reads_as_much_of_the_history_in_month_450_as_in_month_50():
+    # the detectors keep running state instead of rereading the history: a month reads a fixed number of
+    # entries (History.reads counts every entry handed out), however many months came before it
+    history, per_month, events = st.History(), [], []
+    for t in range(500):
+        history.add(cycle(t))
+        before = history.reads
+        events.append(sorted((e.kind, e.text) for d in st.DETECTORS for e in d.detect(history)))
+        per_month.append(history.reads - before)
+    told = {kind for month in events for kind, _ in month}
+    assert {"condition_met", "lever_rise", "say_rose", "views_closer", "trust_fell", "bias_turned"} <= told
+    assert {"adopted", "experiment_drought", "experiment_again", "theory_leads", "dropped"} <= told
+    assert events[400:] == events[50:150]  # the same month of the cycle tells the same
+    assert per_month[400:] == per_month[50:150]  # and reads as many entries of the history
+
+
+def held_from_scratch(mask: np.ndarray, months: int, before: bool | None) -> bool:
+    """Whether ``mask`` held in each of its last ``months`` entries, months before the first as ``before``
+    (by default as the first month): the definition, read from the whole series."""
+    pad = mask[0] if before is None else before
+    return bool(np.concatenate([np.full(months, pad), mask])[-months:].all())
+
+
+def switched_from_scratch(on: np.ndarray, off: np.ndarray) -> int:
+    """+1 if a switch turned on by ``on`` and off by ``off`` (off wins a tie) turned on in the last month,
+    -1 if it turned off, 0 otherwise: the definition, read from the whole series."""
+
+    def latched(on, off):
+        on_at, off_at = np.flatnonzero(on), np.flatnonzero(off)
+        return (on_at[-1] if len(on_at) else -1) > (off_at[-1] if len(off_at) else -1)
+
+    return 0 if len(on) < 2 else int(latched(on, off)) - int(latched(on[:-1], off[:-1]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_running_state_equals_a_recomputation_from_the_whole_series(seed):
+    rng = np.random.default_rng(seed)
+    months, share = int(rng.integers(1, 8)), rng.uniform(0.2, 0.9)
+    before = (None, False, True)[seed % 3]
+    mask, on, off = rng.random((3, 300)) < share
+    state = st.State()
+    for t in range(300):
+        assert state.held("m", mask[t], months, before=before) == held_from_scratch(
+            mask[: t + 1], months, before
+        )
+        assert state.switched("s", on[t], off[t]) == switched_from_scratch(on[: t + 1], off[: t + 1])
+
+
+@pytest.mark.parametrize("detector", st.DETECTORS, ids=lambda d: d.name)
+def test_a_detector_asked_now_and_then_tells_what_it_would_have_told_asked_every_month(detector):
+    every, sometimes = st.History(), st.History()
+    for t in range(300):
+        every.add(cycle(t))
+        sometimes.add(cycle(t))
+        told = detector.detect(every) if t else []
+        if t % 7 == 3 or t == 299:
+            assert detector.detect(sometimes) == told
+            assert detector.detect(sometimes) == told  # asking twice in a month tells the same
