@@ -28,6 +28,9 @@ further from the decided position than ``deliberation.confidence`` (beyond their
 theories are lost to the experiment portfolio, and the dropped lose trust in officials
 (``behaviour.dropped_trust_loss``) and so come less often (:mod:`model.convening`). Under the dissensus rule
 every cluster keeps a team.
+
+Conformity runs as a compiled kernel (:mod:`model.jit`, issue 18) beside its plain version
+(:func:`_plain_conform`); ``tests/test_fast_initiatives.py`` checks that the two agree.
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from coprod.model.jit import kernel
 from coprod.model.kinds import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
 
 # a random amount far below any real difference in weighted tallies: breaks ties, nothing else
 TIE_BREAK = 1e-9
+_N_THEORIES = int(N_THEORIES)  # for the kernel
 
 
 @dataclass
@@ -65,8 +70,9 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
     officials = np.flatnonzero(p.kind == OFFICIAL)
     defers = m.rng.random(len(officials)) < p.accountability[officials] * p.trust[officials, RESIDENT]
     official_view = float(p.view[officials].mean())
-    citizen = idx[p.kind[idx] != OFFICIAL]
-    w_c = weights[p.kind[idx] != OFFICIAL]
+    citizen_side = p.kind[idx] != OFFICIAL
+    citizen = idx[citizen_side]
+    w_c = weights[citizen_side]
     rule = s.design.decision_rule
     if len(citizen) == 0:
         d = Decision(
@@ -95,6 +101,7 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
                 voters = citizen[p.kind[citizen] == RESIDENT]
                 if len(voters) == 0:
                     voters = citizen
+                votes = np.bincount(p.district[voters], minlength=m.n_districts).astype(float)
                 d = _blend(
                     m,
                     voters,
@@ -103,9 +110,8 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
                     np.full(len(officials), 1 / len(officials)),
                     cw,
                     defers,
+                    allocation=_normalise(votes * m.need ** (2 * s.design.need_weighting)),
                 )
-                votes = np.bincount(p.district[voters], minlength=m.n_districts).astype(float)
-                d.allocation = _normalise(votes * m.need ** (2 * s.design.need_weighting))
             case "contribution":
                 d = _contribution(m, idx, officials, defers)
             case other:
@@ -114,8 +120,10 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
         # a forced consensus drops those it landed beyond the bounds of their confidence: their knowledge
         # and theories are left out of the experiments (and they lose trust, :mod:`model.learning`)
         beyond = np.abs(p.view[idx] - d.position) > s.deliberation.confidence
-        d.dropped = idx[beyond & (p.kind[idx] != OFFICIAL)]  # officials are not dropped by their own decision
-        d.teams = _split(m, np.setdiff1d(idx, d.dropped, assume_unique=True), s.design.experiments)
+        dropped = beyond & citizen_side  # officials are not dropped by their own decision
+        d.dropped = idx[dropped]
+        if s.design.experiments > 0:  # the others, in the meeting's order
+            d.teams = _split(m, idx[~dropped], s.design.experiments)
     d.published = bool(m.rng.random() < m.structure["transparency"])
     if d.consensus:
         _conform(m, idx, weights)
@@ -125,9 +133,9 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
     return d
 
 
-def _blend(m, citizens, c_share, officials, o_share, cw, defers) -> Decision:
+def _blend(m, citizens, c_share, officials, o_share, cw, defers, allocation=None) -> Decision:
     """The citizen side holds ``cw`` of the say, officials the rest; deferring officials' shares pass to
-    the citizen side."""
+    the citizen side. The allocation is :func:`_allocate`'s unless the rule gives its own."""
     p = m.people
     recommendation = float(c_share @ p.view[citizens])
     o_power = (1 - cw) * o_share
@@ -139,7 +147,9 @@ def _blend(m, citizens, c_share, officials, o_share, cw, defers) -> Decision:
         position=position,
         power_idx=np.concatenate([citizens, officials]),
         power=np.concatenate([citizen_say * c_share, o_power]),
-        allocation=_allocate(m, m.district_population.astype(float), position),
+        allocation=_allocate(m, m.district_population.astype(float), position)
+        if allocation is None
+        else allocation,
         recommendation=recommendation,
         deferred=deferred / max(1 - cw, np.finfo(float).tiny),
         deferring=defers,
@@ -248,7 +258,20 @@ def _clusters(idx: np.ndarray, views: np.ndarray, most: int, gap: float) -> list
 
 
 def _conform(m, idx: np.ndarray, weights: np.ndarray) -> None:
-    """Conformity in a group deciding together: members switch to its voice-weighted majority theory."""
+    """Conformity in a group deciding together: members switch to its voice-weighted majority theory
+    (:func:`_plain_conform`, in one compiled kernel)."""
+    p, s = m.people, m.settings
+    if len(idx) < 2:
+        return
+    # the tie-breaks, then each member's switch draw: the plain version's two draws in one (``random``
+    # draws one double at a time, so the stream is the same)
+    u = m.rng.random(N_THEORIES + len(idx))
+    p_switch = s.deliberation.conformity * (1 - s.behaviour.facilitation_relief * s.design.facilitation)
+    _conform_kernel(p.toc, idx, weights, u, float(p_switch))
+
+
+def _plain_conform(m, idx: np.ndarray, weights: np.ndarray) -> None:
+    """Reference for :func:`_conform`."""
     p, s = m.people, m.settings
     if len(idx) < 2:
         return
@@ -257,6 +280,24 @@ def _conform(m, idx: np.ndarray, weights: np.ndarray) -> None:
     p_switch = s.deliberation.conformity * (1 - s.behaviour.facilitation_relief * s.design.facilitation)
     switch = (p.toc[idx] != majority) & (m.rng.random(len(idx)) < p_switch)
     p.toc[idx[switch]] = majority
+
+
+@kernel
+def _conform_kernel(toc, idx, weights, u, p_switch):
+    """Members ``idx`` (voices ``weights``) switch to the majority theory where ``u[N_THEORIES + a] <
+    p_switch``; ``u[:N_THEORIES]`` break ties in the tally."""
+    tally = np.zeros(_N_THEORIES)
+    for a in range(len(idx)):
+        tally[toc[idx[a]]] += weights[a]
+    majority = 0
+    best = tally[0] + TIE_BREAK * u[0]
+    for k in range(1, _N_THEORIES):
+        if tally[k] + TIE_BREAK * u[k] > best:
+            best = tally[k] + TIE_BREAK * u[k]
+            majority = k
+    for a in range(len(idx)):
+        if toc[idx[a]] != majority and u[_N_THEORIES + a] < p_switch:
+            toc[idx[a]] = majority
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:

@@ -115,7 +115,7 @@ class GovernanceModel(mesa.Model):
                 agent_class(self, index)
 
         self.memory = baseline(self)
-        self.record = record
+        self.recording = record  # Mesa's DataCollector reads every month
         self._outputs: dict[str, float] = {}
         self._measured_at = -1  # the month self._outputs were measured at
         self.datacollector = mesa.DataCollector(model_reporters={name: _reporter(name) for name in OUTPUTS})
@@ -197,7 +197,7 @@ class GovernanceModel(mesa.Model):
         # read, so that the draws, and so the values, never depend on which months are read
         if self.steps % self.settings.run.betweenness_interval == 0:
             self.memory.leadership = leadership_concentration(self)
-        if self.record:
+        if self.recording:
             self.datacollector.collect(self)
 
 

@@ -20,6 +20,11 @@
   and the context: an incremental experiment needs capacity and resources again (capability x resourcing), any
   other theory's experiment needs its condition (last month's readiness, :mod:`model.conditions`). So
   success-biased imitation of theories (:mod:`model.learning`) learns which theory fits this city.
+
+The month's experiments run in turn (a success's skill counts for a later team with the same members), in
+one compiled kernel (:mod:`model.jit`, issue 18) beside the plain version that documents them
+(:func:`_experiment`, :func:`_plain_act`); ``tests/test_fast_initiatives.py`` checks that the two agree.
+Their random numbers are drawn here, from ``m.rng``, in the plain version's order and sizes.
 """
 
 from __future__ import annotations
@@ -28,8 +33,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from coprod.model.decisions import Decision
+from coprod.model.jit import kernel
 from coprod.model.kinds import INCREMENTAL, N_THEORIES, OFFICIAL, RESIDENT
 from coprod.model.mobilisation import actor_effort
+
+_INCREMENTAL, _OFFICIAL, _RESIDENT = int(INCREMENTAL), int(OFFICIAL), int(RESIDENT)  # for the kernels
+_N_THEORIES = int(N_THEORIES)
+_NO_EFFORT = np.zeros(0)  # the design's experiments are paid from the pot, not with members' own time
 
 
 @dataclass
@@ -73,6 +83,36 @@ def act(m, decision: Decision) -> Outcome:
         toc_successes=np.zeros(N_THEORIES),
     )
     # the pot pays for the process and for experiments; the rest is committed by the decision
+    experiments = s.resources.experiment_share * decided if decision.teams else 0.0
+    allocated = max(0.0, decided - out.process_spend - experiments)
+    delivered = deliver(m, decision, allocated, cf, out)
+    spend = (1 - s.design.budget_share) * budget * m.status_quo + delivered
+    per_head = spend / np.maximum(m.district_population, 1)
+    p.benefits[:r] = per_head[p.district[:r]]
+    if decision.teams:  # the design's experiments, then (below) incrementalists' own: the plain order
+        experiment_all(m, decision.teams, experiments / len(decision.teams), out)
+    effort = m.flows.effort if m.flows.effort is not None else actor_effort(m)  # last month's effort
+    own = grassroots(m, effort)  # incrementalists' own experiments, on their own time, no money
+    if own:
+        experiment_all(m, own, 0.0, out, effort=effort)
+    return out
+
+
+def _plain_act(m, decision: Decision) -> Outcome:
+    """Reference for :func:`act`: the same, with the experiments run one by one by :func:`_experiment`."""
+    p, s, st = m.people, m.settings, m.structure
+    budget = s.resources.budget
+    r = m.n_residents
+    cf = st["co_financing"]
+    decided = s.design.budget_share * budget * (1 + cf)
+    residents_in = int((p.taking_part[:r]).sum())
+    out = Outcome(
+        decided_budget=decided,
+        process_spend=s.design.stipend * s.resources.stipend_amount * residents_in
+        + s.design.facilitation * s.resources.facilitation_cost * (residents_in > 0),
+        toc_trials=np.zeros(N_THEORIES),
+        toc_successes=np.zeros(N_THEORIES),
+    )
     experiments = s.resources.experiment_share * decided if decision.teams else 0.0
     allocated = max(0.0, decided - out.process_spend - experiments)
     delivered = deliver(m, decision, allocated, cf, out)
@@ -148,3 +188,232 @@ def _experiment(m, team: np.ndarray, funds: float, out: Outcome, in_kind: float 
         r = m.n_residents
         here = np.isin(p.district[:r], districts)
         p.benefits[:r][here] += funds / max(int(here.sum()), 1)
+
+
+def experiment_all(
+    m, teams: list[np.ndarray], funds: float, out: Outcome, effort: np.ndarray | None = None
+) -> None:
+    """Run ``teams``' experiments in turn, each funded with ``funds`` GBP from the pot and, given this
+    month's ``effort``, its members' own time valued at the stipend: :func:`_experiment` for each team, in
+    one compiled kernel. Each experiment draws ``N_THEORIES`` tie-breaks and then its success, as the plain
+    loop does; the draws come first, in one call of the same size (``random`` draws one double at a time)."""
+    p, s = m.people, m.settings
+    draws = m.rng.random((len(teams), _N_THEORIES + 1))
+    starts = np.zeros(len(teams) + 1, dtype=np.int64)
+    np.cumsum([len(team) for team in teams], out=starts[1:])
+    out.successes += _experiments_kernel(
+        np.concatenate(teams),
+        starts,
+        draws,
+        float(funds),
+        effort is not None,
+        _NO_EFFORT if effort is None else effort,
+        float(s.resources.stipend_amount),
+        p.knows,
+        p.item_lay,
+        p.skill,
+        p.fatigue,
+        p.toc,
+        p.kind,
+        p.view,
+        p.district,
+        p.adopted,
+        p.benefits,
+        m.n_residents,
+        len(m.district_population),
+        m.flows.readiness,
+        float(s.resources.experiment_cost),  # floats throughout: one compiled signature
+        float(s.behaviour.experiment_floor),
+        float(s.theory.experiment_success),
+        float(s.behaviour.success_learning),
+        float(s.behaviour.support_line),
+        out.toc_trials,
+        out.toc_successes,
+    )
+    out.experiments += len(teams)
+
+
+# numpy sums floats pairwise (numpy/_core/src/umath/loops_utils.h.src): under a block of eight terms one by
+# one, up to 128 terms in eight running sums added as a tree, above that two halves (cut at a multiple of
+# eight) summed apart. A kernel that feeds a threshold (an experiment's success) sums exactly so.
+_UNROLL = 8
+_BLOCK = 128
+
+
+@kernel
+def _pairwise_block(a, lo, n):
+    """numpy's sum of at most a block of terms ``a[lo:lo + n]``."""
+    if n < _UNROLL:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r = a[lo : lo + _UNROLL].copy()
+    i = _UNROLL
+    while i < n - n % _UNROLL:
+        for j in range(_UNROLL):
+            r[j] += a[lo + i + j]
+        i += _UNROLL
+    step = 1  # the running sums added as a tree: ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while step < _UNROLL:
+        for j in range(0, _UNROLL, 2 * step):
+            r[j] += r[j + step]
+        step *= 2
+    res = r[0]
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@kernel
+def _numpy_sum(a, lo, n):
+    """``a[lo:lo + n].sum()`` rounded as numpy rounds it (float64, contiguous): numpy's recursion into
+    halves, walked with a stack (a recursive kernel cannot be cached)."""
+    if n <= _BLOCK:
+        return _pairwise_block(a, lo, n)
+    depth = 1  # frames on the stack: neither half holds more than size // 2 + _UNROLL terms
+    size = n
+    while size > _BLOCK:
+        size = size // 2 + _UNROLL
+        depth += 1
+    starts = np.empty(depth, dtype=np.int64)
+    sizes = np.empty(depth, dtype=np.int64)
+    stage = np.zeros(depth, dtype=np.int64)  # 0: left half next, 1: right half next, 2: both summed
+    left = np.empty(depth)
+    starts[0], sizes[0], top, ret = lo, n, 0, 0.0
+    while top >= 0:
+        if sizes[top] <= _BLOCK:
+            ret = _pairwise_block(a, starts[top], sizes[top])
+            top -= 1
+            continue
+        half = sizes[top] // 2
+        half -= half % _UNROLL
+        if stage[top] == 2:
+            ret = left[top] + ret
+            top -= 1
+            continue
+        if stage[top] == 1:
+            left[top] = ret
+        stage[top] += 1
+        # the next half: the left one first, then the right one
+        child_start = starts[top] if stage[top] == 1 else starts[top] + half
+        child_size = half if stage[top] == 1 else sizes[top] - half
+        top += 1
+        starts[top], sizes[top], stage[top] = child_start, child_size, 0
+    return ret
+
+
+_complementarity = kernel(complementarity)
+
+
+@kernel
+def _experiments_kernel(
+    members,
+    starts,
+    draws,
+    funds,
+    own_time,
+    effort,
+    stipend,
+    knows,
+    item_lay,
+    skill,
+    fatigue,
+    toc,
+    kind,
+    view,
+    district,
+    adopted,
+    benefits,
+    r,
+    n_districts,
+    readiness,
+    cost,
+    floor,
+    chance,
+    learning,
+    line,
+    toc_trials,
+    toc_successes,
+):
+    """:func:`_experiment` for the teams ``members[starts[e]:starts[e + 1]]`` in turn, with experiment
+    ``e``'s tie-breaks ``draws[e, :-1]`` and success draw ``draws[e, -1]``; updates skill, adoption,
+    benefits and the trial and success counts in place; returns the number of successes."""
+    n_items = knows.shape[1]
+    held = np.empty(n_items, dtype=np.bool_)
+    counts = np.empty(len(toc_trials))
+    local = np.empty(n_districts, dtype=np.bool_)
+    width = 0
+    for e in range(len(starts) - 1):
+        width = max(width, starts[e + 1] - starts[e])
+    values = np.empty(width)
+    successes = 0
+    for e in range(len(starts) - 1):
+        lo, hi = starts[e], starts[e + 1]
+        size = hi - lo
+        # the lay share of the items the team holds between them
+        held[:] = False
+        for a in range(lo, hi):
+            row = members[a]
+            for j in range(n_items):
+                if knows[row, j]:
+                    held[j] = True
+        n_held = 0
+        n_lay = 0
+        for j in range(n_items):
+            if held[j]:
+                n_held += 1
+                if item_lay[j]:
+                    n_lay += 1
+        mix = _complementarity(n_lay / max(n_held, 1))
+        for a in range(lo, hi):
+            values[a - lo] = skill[members[a]] * (1 - fatigue[members[a]])
+        capability = _numpy_sum(values, 0, size) / size if size else np.nan
+        in_kind = 0.0
+        if own_time:
+            for a in range(lo, hi):
+                values[a - lo] = effort[members[a]]
+            in_kind = _numpy_sum(values, 0, size) * stipend
+        resources = funds + in_kind
+        resourcing = resources / (resources + cost) if resources > 0 else 0.0
+        # the team's theory; ties (whole counts) broken at random
+        counts[:] = 0.0
+        for a in range(lo, hi):
+            counts[toc[members[a]]] += 1
+        theory = 0
+        for k in range(1, len(counts)):
+            if counts[k] + draws[e, k] > counts[theory] + draws[e, theory]:
+                theory = k
+        fit = capability * resourcing if theory == _INCREMENTAL else readiness[theory]
+        chances = (
+            (floor + (1 - floor) * mix)
+            * (floor + (1 - floor) * capability)
+            * (floor + (1 - floor) * resourcing)
+            * (floor + (1 - floor) * fit)
+        )
+        toc_trials[theory] += 1
+        if not draws[e, len(counts)] < chance * chances:
+            continue
+        successes += 1
+        toc_successes[theory] += 1
+        any_resident = False
+        local[:] = False
+        for a in range(lo, hi):
+            i = members[a]
+            skill[i] += learning * (1 - skill[i])
+            if kind[i] == _OFFICIAL and view[i] > line:
+                adopted[i] = True
+            if kind[i] == _RESIDENT:
+                local[district[i]] = True
+                any_resident = True
+        if any_resident:  # the districts its residents come from share the experiment's money
+            here = 0
+            for i in range(r):
+                if local[district[i]]:
+                    here += 1
+            share = funds / max(here, 1)
+            for i in range(r):
+                if local[district[i]]:
+                    benefits[i] += share
+    return successes
