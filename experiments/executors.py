@@ -64,8 +64,11 @@ class LocalPool:
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         self.context = multiprocessing.get_context(method)
         if method == "forkserver":
-            # workers fork from a server that has already imported the model: no per-worker import cost
-            self.context.set_forkserver_preload(["coprod.experiments.executors", "coprod.model"])
+            # workers fork from a server that has already imported the model and compiled its kernels: no
+            # per-worker import or compilation cost
+            self.context.set_forkserver_preload(
+                ["coprod.experiments.executors", "coprod.model", "coprod.model.warm"]
+            )
         self.workers: list[_Worker] = []
         for _ in range(size):
             self.workers.append(self._start())
@@ -192,7 +195,7 @@ def _local_cluster_settings() -> dict:
         with dask.config.set(settings):
             from distributed.utils import get_mp_context
 
-            preload = ["distributed", "coprod.experiments.worker", "coprod.model"]
+            preload = ["distributed", "coprod.experiments.worker", "coprod.model", "coprod.model.warm"]
             get_mp_context().set_forkserver_preload(preload)
     return settings
 
