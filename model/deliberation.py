@@ -1,9 +1,12 @@
-"""Opinion-dynamics kernels for the deliberate step: pure numpy, validated against published results.
+"""Opinion-dynamics kernels for the deliberate step, validated against published results.
 
 Each kernel takes an opinion vector (one float per agent) and returns a *new* float array; inputs are
 never mutated. Every random draw comes from the ``numpy.random.Generator`` passed in. There is no Python
 loop per agent or per encounter: the linear models loop over time steps, the bounded-confidence models
 over steps or over *rounds* of disjoint encounters, and all per-agent work inside a step is vectorised.
+:func:`deffuant`'s encounters run in a compiled loop (:mod:`model.jit`, issue 18) over the pairs of
+its rounds, drawn in numpy exactly as :func:`_plain_encounters`, the numpy version that documents it,
+draws them; a test checks that the two agree bit for bit.
 
 Sources
 -------
@@ -32,6 +35,7 @@ from collections.abc import Iterator
 from numbers import Integral
 
 import numpy as np
+from coprod.model.jit import kernel
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
@@ -113,7 +117,7 @@ def _edge_list(edges: ArrayLike, n: int) -> IntArray:
         raise ValueError(f"edges must have shape (m, 2), got shape {e.shape}")
     if e.size and not np.issubdtype(e.dtype, np.integer):
         raise ValueError(f"edges must hold integer agent indices, got dtype {e.dtype}")
-    e = e.astype(np.intp, copy=True)
+    e = e.astype(np.intp, copy=False)  # read only: the kernels never write the edges
     if e.size and (e.min() < 0 or e.max() >= n):
         raise ValueError(f"edges must index agents 0..{n - 1}, got values from {e.min()} to {e.max()}")
     loops = e[:, 0] == e[:, 1]
@@ -219,7 +223,7 @@ def deffuant(
     encounters happen. With ``edges`` (an int array of shape (m, 2)) only adjacent agents meet.
 
     Scheduling. The paper draws one random pair at a time. Here encounters are drawn in *rounds* of
-    disjoint pairs, so a whole round is one vectorised update: on the complete graph a round is a random
+    disjoint pairs: on the complete graph a round is a random
     permutation paired up (``n // 2`` encounters, every agent meets exactly one other); with ``edges``
     it is a random matching (shuffle the edges, keep an edge only if it is the first of both its
     endpoints). The last round is cut short so the count is exact. Because the pairs of a round are
@@ -274,7 +278,57 @@ def deffuant(
             raise ValueError(f"anchors must have shape ({n},), got shape {anchor.shape}")
     elif anchors is not None:
         raise ValueError("anchors were given without stubbornness, so they would have no effect")
+    return _encounters(x, count, rng, edge_list, thr, mu, w, stub, anchor)
 
+
+def _encounters(
+    x: FloatArray,
+    count: int,
+    rng: np.random.Generator,
+    edge_list: IntArray | None,
+    thr: float | FloatArray,
+    mu: float | FloatArray,
+    w: FloatArray | None,
+    stub: float | FloatArray | None,
+    anchor: FloatArray | None,
+) -> FloatArray:
+    """:func:`deffuant`'s ``count`` encounters on its checked arguments (``x`` is its own copy, changed in
+    place): the rounds drawn as :func:`_encounter_rounds` draws them, each round's encounters in a compiled
+    loop. :func:`_plain_encounters` is the numpy version: the same draws, the same result."""
+    # the kernels take every parameter as a float vector, one value per agent or one for all
+    params = (
+        _vector(thr),
+        _vector(mu),
+        _vector(1.0 if w is None else w),
+        w is not None,
+        _vector(0.0 if stub is None else stub),
+        x if anchor is None else anchor,
+        stub is not None,
+    )
+    if edge_list is None:
+        for i, j in _encounter_rounds(x.size, count, rng):
+            _pairs_kernel(x, i, j, *params)
+        return x
+    remaining = count
+    while remaining > 0:
+        order = rng.permutation(edge_list.shape[0])
+        remaining -= _matching_kernel(x, edge_list, order, remaining, *params)
+    return x
+
+
+def _plain_encounters(
+    x: FloatArray,
+    count: int,
+    rng: np.random.Generator,
+    edge_list: IntArray | None,
+    thr: float | FloatArray,
+    mu: float | FloatArray,
+    w: FloatArray | None,
+    stub: float | FloatArray | None,
+    anchor: FloatArray | None,
+) -> FloatArray:
+    """:func:`_encounters` in numpy: one vectorised update per round of :func:`_encounter_rounds`."""
+    n = x.size
     per_agent_thr = np.ndim(thr) == 1
     per_agent_mu = np.ndim(mu) == 1
     for i, j in _encounter_rounds(n, count, rng, edge_list):
@@ -298,6 +352,78 @@ def deffuant(
         if stub is not None:
             x = (1.0 - stub) * x + stub * anchor
     return x
+
+
+def _vector(value: float | FloatArray) -> FloatArray:
+    return np.atleast_1d(np.asarray(value, dtype=np.float64))
+
+
+@kernel
+def _moves(x_i, x_j, thr_i, thr_j, mu_i, mu_j, w_i, w_j, weighted):
+    """How far i and j move in an encounter of :func:`deffuant`, in the order of operations of
+    :func:`_plain_encounters` (scalars only, so that calling it costs nothing)."""
+    diff = x_j - x_i
+    gap = abs(diff)
+    if weighted:
+        total = w_i + w_j
+        mu_i = mu_i * (2.0 * w_j / total if total > 0 else 0.0)
+        mu_j = mu_j * (2.0 * w_i / total if total > 0 else 0.0)
+    return (mu_i * diff if gap < thr_i else 0.0), (mu_j * diff if gap < thr_j else 0.0)
+
+
+@kernel
+def _pair(values, i, j):
+    """Agents i's and j's values of a parameter (its one value for all when it has one)."""
+    if values.size == 1:
+        return values[0], values[0]
+    return values[i], values[j]
+
+
+@kernel
+def _anchor(x, stub, anchor):
+    """The pull back to the anchors after a round, ``x <- (1 - s) x + s anchors``."""
+    for k in range(x.size):
+        s = stub[k if stub.size > 1 else 0]
+        x[k] = (1.0 - s) * x[k] + s * anchor[k]
+
+
+@kernel
+def _pairs_kernel(x, first, second, thr, mu, w, weighted, stub, anchor, anchored):
+    """One round on the complete graph, in place: ``first[e]`` meets ``second[e]``, then the pull back to
+    the anchors."""
+    for e in range(first.size):
+        i, j = first[e], second[e]
+        move_i, move_j = _moves(x[i], x[j], *_pair(thr, i, j), *_pair(mu, i, j), *_pair(w, i, j), weighted)
+        x[i] += move_i
+        x[j] -= move_j
+    if anchored:
+        _anchor(x, stub, anchor)
+
+
+@kernel
+def _matching_kernel(x, edges, order, remaining, thr, mu, w, weighted, stub, anchor, anchored):
+    """One round on a network, in place: the random matching of :func:`_encounter_rounds`, at most
+    ``remaining`` encounters. Returns how many happened. An edge comes first among the edges of both its
+    endpoints exactly when neither endpoint was touched by an edge before it in ``order``, so one pass
+    finds the matching in the order the plain version keeps it, and stops once ``remaining`` are met."""
+    touched = np.zeros(x.size, dtype=np.bool_)
+    met = 0
+    for pos in range(order.size):
+        if met == remaining:
+            break
+        i, j = edges[order[pos], 0], edges[order[pos], 1]
+        if not touched[i] and not touched[j]:
+            move_i, move_j = _moves(
+                x[i], x[j], *_pair(thr, i, j), *_pair(mu, i, j), *_pair(w, i, j), weighted
+            )
+            x[i] += move_i
+            x[j] -= move_j
+            met += 1
+        touched[i] = True
+        touched[j] = True
+    if anchored:
+        _anchor(x, stub, anchor)
+    return met
 
 
 # ---------------------------------------------------------------------------------------------------------

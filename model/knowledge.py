@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from coprod.model.credibility import credibility
+from coprod.model.jit import kernel
 from coprod.model.world import holding_probability, item_values
 
 
@@ -65,7 +66,84 @@ def mention_probabilities(
 
 
 def speak(m, idx: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> Speech:
-    """Draw who brings up which item and whether the room believes it; changes no state."""
+    """Draw who brings up which item and whether the room believes it; changes no state. Compiled:
+    :func:`_plain_speak` is the numpy version (the same draws, the same speech)."""
+    p, s = m.people, m.settings
+    idx = np.asarray(idx, dtype=np.int64)
+    held, holders = _holdings_kernel(p.knows, idx)
+    mentions = int(held.sum())  # one draw of each kind per item held, in the order of np.nonzero
+    said_draws = rng.random(mentions)
+    belief_draws = rng.random(mentions)
+    said, believed_said, lay_held, believed = _speak_kernel(
+        p.knows,
+        idx,
+        holders,
+        np.asarray(weights, dtype=np.float64),
+        p.marginalised,
+        p.item_lay,
+        said_draws,
+        belief_draws,
+        s.deliberation.mention_probability,
+        s.deliberation.hidden_profile_bias * (1.0 - s.design.facilitation),
+        credibility(s),
+    )
+    return Speech(held, said, believed_said, lay_held, believed)
+
+
+@kernel
+def _holdings_kernel(knows, idx):
+    """Items each participant holds, and holders present of each item."""
+    held = np.zeros(idx.size, dtype=np.int64)
+    holders = np.zeros(knows.shape[1], dtype=np.int64)
+    for r in range(idx.size):
+        row = knows[idx[r]]
+        for k in range(row.size):
+            if row[k]:
+                held[r] += 1
+                holders[k] += 1
+    return held, holders
+
+
+@kernel
+def _speak_kernel(
+    knows, idx, holders, weights, marginalised, item_lay, said_draws, belief_draws, mention, bias, cred
+):
+    """:func:`_plain_speak`'s draws and counts, holder by holder in the order of ``np.nonzero``; ``bias`` is
+    ``hidden_profile_bias x (1 - facilitation)``."""
+    n, items = idx.size, knows.shape[1]
+    discount = np.empty(items)
+    for k in range(items):
+        discount[k] = 1.0 - bias * (1.0 - holders[k] / max(n, 1))
+    loudest = 0.0  # only a positive loudest voice matters
+    for r in range(n):
+        loudest = max(loudest, weights[r])
+    said = np.zeros(n, dtype=np.int64)
+    believed_said = np.zeros(n, dtype=np.int64)
+    believed = np.zeros(items, dtype=np.bool_)
+    draw = 0
+    for r in range(n):
+        airtime = weights[r] / loudest if loudest > 0 else 0.0  # a fully silenced room says nothing
+        trusted = cred if marginalised[idx[r]] else 1.0
+        row = knows[idx[r]]
+        for k in range(items):
+            if row[k]:
+                if said_draws[draw] < mention * discount[k] * airtime:
+                    said[r] += 1
+                    if belief_draws[draw] < trusted:
+                        believed_said[r] += 1
+                        believed[k] = True
+                draw += 1
+    lay_held = np.zeros(items, dtype=np.bool_)
+    column = 0
+    for k in range(items):
+        if item_lay[k]:
+            lay_held[column] = holders[k] > 0
+            column += 1
+    return said, believed_said, lay_held[:column], believed
+
+
+def _plain_speak(m, idx: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> Speech:
+    """:func:`speak` in numpy."""
     p, s = m.people, m.settings
     fac = s.design.facilitation
     known = p.knows[idx]
@@ -90,9 +168,27 @@ def speak(m, idx: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> 
 
 
 def share_knowledge(m, idx: np.ndarray, weights: np.ndarray) -> Speech:
-    """This month's exchange: everyone present learns what was believed; it joins the evidence base."""
+    """This month's exchange: everyone present learns what was believed; it joins the evidence base.
+    Compiled; :func:`_plain_share_knowledge` is the numpy version."""
     p = m.people
     speech = speak(m, idx, weights, m.rng)
+    _learn_kernel(p.knows, p.in_evidence, np.asarray(idx, dtype=np.int64), speech.believed)
+    return speech
+
+
+@kernel
+def _learn_kernel(knows, in_evidence, idx, believed):
+    for k in range(believed.size):
+        if believed[k]:
+            in_evidence[k] = True
+            for r in range(idx.size):
+                knows[idx[r], k] = True
+
+
+def _plain_share_knowledge(m, idx: np.ndarray, weights: np.ndarray) -> Speech:
+    """:func:`share_knowledge` in numpy."""
+    p = m.people
+    speech = _plain_speak(m, idx, weights, m.rng)
     if len(idx):
         p.knows[np.ix_(idx, np.flatnonzero(speech.believed))] = True
     p.in_evidence |= speech.believed
@@ -116,7 +212,27 @@ def renew_knowledge(m) -> None:
 def publish(m, believed: np.ndarray) -> None:
     """A decision published with its rationale carries the evidence behind it to residents: each resident
     learns each believed item with probability ``behaviour.publish_reach``, ``behaviour.sharing_boost`` times
-    that when citizens take part in the ``sharing`` stage (information symmetry, the transparency marker)."""
+    that when citizens take part in the ``sharing`` stage (information symmetry, the transparency marker).
+    Compiled; :func:`_plain_publish` is the numpy version."""
+    p, b = m.people, m.settings.behaviour
+    items = np.flatnonzero(believed)
+    if len(items) == 0:
+        return
+    chance = b.publish_reach * (b.sharing_boost if "sharing" in m.settings.design.stages else 1.0)
+    _reach_kernel(p.knows, items, m.rng.random((m.n_residents, len(items))), chance)
+
+
+@kernel
+def _reach_kernel(knows, items, draws, chance):
+    """Resident ``r`` learns ``items[c]`` if ``draws[r, c] < chance``."""
+    for r in range(draws.shape[0]):
+        for c in range(items.size):
+            if draws[r, c] < chance:
+                knows[r, items[c]] = True
+
+
+def _plain_publish(m, believed: np.ndarray) -> None:
+    """:func:`publish` in numpy."""
     p, b = m.people, m.settings.behaviour
     items = np.flatnonzero(believed)
     if len(items) == 0:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from coprod.model.convening import stubbornness, voice_weights
 from coprod.model.deliberation import deffuant
+from coprod.model.jit import kernel
 from coprod.model.kinds import ACADEMIC
 from coprod.model.knowledge import Speech, renew_knowledge, share_knowledge
 
@@ -25,7 +26,8 @@ def deliberate(m) -> None:
     speech = Speech.silent(len(idx), p.item_lay)
     flows.views_before = p.view[idx].copy()
     if len(idx) >= 2:
-        per_round = 1 - (1 - stubbornness(m, idx)) ** (1 / dl.rounds)
+        stubborn = stubbornness(m, idx)
+        per_round = 1 - (1 - stubborn) ** (1 / dl.rounds)
         p.view[idx] = deffuant(
             p.view[idx],
             threshold=min(1.0, dl.confidence * (1 + d.facilitation)),
@@ -38,7 +40,7 @@ def deliberate(m) -> None:
         )
         speech = share_knowledge(m, idx, weights)
         if speech.believed.any():
-            weigh_evidence(m, idx, speech.believed)
+            weigh_evidence(m, idx, speech.believed, stubborn)
         frame(m, idx, weights, speech)
     flows.weights, flows.speech = weights, speech
     flows.views_after = p.view[idx].copy()
@@ -59,16 +61,45 @@ def deliberate(m) -> None:
     speak_for_members(m)
 
 
-def weigh_evidence(m, idx: np.ndarray, believed: np.ndarray) -> None:
+def weigh_evidence(m, idx: np.ndarray, believed: np.ndarray, stubborn: np.ndarray | None = None) -> None:
     """Truth-seeking pull of believed evidence on participants (Hegselmann & Krause 2006), resisted in
-    proportion to each participant's stubbornness and scaled by their trust in academics, who stand behind
-    evidence (``behaviour.evidence_trust``: 0 ignores trust, 1 in proportion)."""
+    proportion to each participant's stubbornness (``stubborn``, :func:`stubbornness` if not given) and
+    scaled by their trust in academics, who stand behind evidence (``behaviour.evidence_trust``: 0 ignores
+    trust, 1 in proportion). Compiled; :func:`_plain_weigh_evidence` is the numpy version."""
+    p, s = m.people, m.settings
+    evidence = float(p.item_value[believed].mean())
+    pull = min(1.0, s.theory.evidence_attraction * (1 + ("analysis" in s.design.stages)))
+    _pull_kernel(
+        p.view,
+        p.trust,
+        np.asarray(idx, dtype=np.int64),
+        stubbornness(m, idx) if stubborn is None else stubborn,
+        evidence,
+        pull,
+        s.behaviour.evidence_trust,
+    )
+
+
+@kernel
+def _pull_kernel(view, trust, idx, stubborn, evidence, pull, evidence_trust):
+    """:func:`_plain_weigh_evidence`'s update, participant by participant in its order of operations."""
+    for r in range(idx.size):
+        i = idx[r]
+        belief = min(max(1 - evidence_trust * (1 - trust[i, ACADEMIC]), 0.0), 1.0)
+        view[i] += pull * belief * (1 - stubborn[r]) * (evidence - view[i])
+
+
+def _plain_weigh_evidence(
+    m, idx: np.ndarray, believed: np.ndarray, stubborn: np.ndarray | None = None
+) -> None:
+    """:func:`weigh_evidence` in numpy."""
     p, s = m.people, m.settings
     evidence = float(p.item_value[believed].mean())
     pull = min(1.0, s.theory.evidence_attraction * (1 + ("analysis" in s.design.stages)))
     trust = p.trust[idx, ACADEMIC]
     belief = np.clip(1 - s.behaviour.evidence_trust * (1 - trust), 0.0, 1.0)
-    p.view[idx] += pull * belief * (1 - stubbornness(m, idx)) * (evidence - p.view[idx])
+    stubborn = stubbornness(m, idx) if stubborn is None else stubborn
+    p.view[idx] += pull * belief * (1 - stubborn) * (evidence - p.view[idx])
 
 
 def frame(m, idx: np.ndarray, weights: np.ndarray, speech: Speech) -> None:
@@ -86,7 +117,32 @@ def frame(m, idx: np.ndarray, weights: np.ndarray, speech: Speech) -> None:
 
 
 def speak_for_members(m) -> None:
-    """A group's view and framing are its members' means."""
+    """A group's view and framing are its members' means. Compiled; :func:`_plain_speak_for_members` is the
+    numpy version."""
+    p = m.people
+    _members_mean_kernel(p.view, p.salience, p.group_of, p.first_group, m.n_groups)
+
+
+@kernel
+def _members_mean_kernel(view, salience, group_of, first_group, n_groups):
+    """Sums in the order of the members, as ``np.bincount`` adds them; groups without members keep theirs."""
+    counts = np.zeros(n_groups, dtype=np.int64)
+    view_sums = np.zeros(n_groups)
+    salience_sums = np.zeros(n_groups)
+    for i in range(group_of.size):
+        g = group_of[i]
+        if g >= 0:
+            counts[g] += 1
+            view_sums[g] += view[i]
+            salience_sums[g] += salience[i]
+    for g in range(n_groups):
+        if counts[g] > 0:
+            view[first_group + g] = view_sums[g] / counts[g]
+            salience[first_group + g] = salience_sums[g] / counts[g]
+
+
+def _plain_speak_for_members(m) -> None:
+    """:func:`speak_for_members` in numpy."""
     p = m.people
     members = np.flatnonzero(p.group_of >= 0)
     if len(members) == 0:

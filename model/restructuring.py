@@ -37,17 +37,28 @@ def restructure(m) -> None:
     spread_adoption(m)
     ready = readiness(m)
     tipped = ready.copy()
-    tipped[list(TIPPING)] = np.floor(ready[list(TIPPING)])  # tipping theories act only at readiness 1
+    tipped[_TIPPING] = np.floor(ready[_TIPPING])  # tipping theories act only at readiness 1
     push = th.rate * flows.theory_effort * tipped
     flows.readiness, flows.push = ready, push
-    for t, theory in enumerate(THEORIES):
+    for theory, theory_push in zip(THEORIES, push.tolist(), strict=True):  # scalars as Python floats
         levers = THEORY_LEVERS[theory]
         for lever in levers:
-            st[lever] += min(1.0, push[t] / len(levers)) * (1 - st[lever])
+            st[lever] += min(1.0, theory_push / len(levers)) * (1 - st[lever])
     if push[STRUCTURAL] > 0:
-        backlash(m, min(1.0, push[STRUCTURAL] / len(THEORY_LEVERS["structural"])))
+        backlash(m, min(1.0, float(push[STRUCTURAL]) / len(THEORY_LEVERS["structural"])))
     for lever in LEVERS:
-        st[lever] = float(np.clip(st[lever] + th.inertia * (m.structure0[lever] - st[lever]), 0.0, 1.0))
+        st[lever] = clip01(float(st[lever] + th.inertia * (m.structure0[lever] - st[lever])))
+
+
+_TIPPING = list(TIPPING)
+
+
+def clip01(x: float) -> float:
+    """``float(np.clip(x, 0.0, 1.0))`` for a Python float, without numpy's per-call cost: NaN and -0.0 stay
+    as they are, as with numpy's clip."""
+    if x > 0.0:
+        return x if x < 1.0 else 1.0
+    return x if x == 0.0 or x != x else 0.0
 
 
 def backlash(m, push: float) -> None:
