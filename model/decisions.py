@@ -29,8 +29,10 @@ theories are lost to the experiment portfolio, and the dropped lose trust in off
 (``behaviour.dropped_trust_loss``) and so come less often (:mod:`model.convening`). Under the dissensus rule
 every cluster keeps a team.
 
-Conformity runs as a compiled kernel (:mod:`model.jit`, issue 18) beside its plain version
-(:func:`_plain_conform`); ``tests/test_fast_initiatives.py`` checks that the two agree.
+Conformity, finding the officials and the citizen side, and dropping run as compiled kernels
+(:mod:`model.jit`, issue 18) beside their plain versions (:func:`_plain_conform`, :func:`_plain_sides`,
+:func:`_plain_drop`); ``tests/test_fast_initiatives.py`` checks that they agree. The weighted means (BLAS
+dot products) and sums whose rounding feeds a threshold stay numpy.
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ from coprod.model.kinds import ACADEMIC, GROUP, N_THEORIES, OFFICIAL, RESIDENT
 
 # a random amount far below any real difference in weighted tallies: breaks ties, nothing else
 TIE_BREAK = 1e-9
-_N_THEORIES = int(N_THEORIES)  # for the kernel
+_N_THEORIES = int(N_THEORIES)  # for the kernels
+_OFFICIAL, _RESIDENT = int(OFFICIAL), int(RESIDENT)
+_TINY = float(np.finfo(float).tiny)
 
 
 @dataclass
@@ -67,14 +71,13 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
     """Apply the design's rule to this month's meeting (participants ``idx`` with voice ``weights``)."""
     p, s = m.people, m.settings
     cw = m.structure["citizen_weight"]
-    officials = np.flatnonzero(p.kind == OFFICIAL)
-    defers = m.rng.random(len(officials)) < p.accountability[officials] * p.trust[officials, RESIDENT]
-    official_view = float(p.view[officials].mean())
-    citizen_side = p.kind[idx] != OFFICIAL
-    citizen = idx[citizen_side]
-    w_c = weights[citizen_side]
+    officials, chance, citizen_side, citizen, w_c, residents = _sides_kernel(
+        p.kind, idx, weights, p.accountability, p.trust
+    )
+    defers = m.rng.random(len(officials)) < chance
     rule = s.design.decision_rule
     if len(citizen) == 0:
+        official_view = float(p.view[officials].mean())
         d = Decision(
             official_view,
             officials,
@@ -98,7 +101,7 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
             case "dissensus":
                 d = _dissensus(m, idx, citizen, w_c, officials, cw, defers)
             case "vote":
-                voters = citizen[p.kind[citizen] == RESIDENT]
+                voters = residents
                 if len(voters) == 0:
                     voters = citizen
                 votes = np.bincount(p.district[voters], minlength=m.n_districts).astype(float)
@@ -119,11 +122,12 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
     if d.consensus and len(citizen):
         # a forced consensus drops those it landed beyond the bounds of their confidence: their knowledge
         # and theories are left out of the experiments (and they lose trust, :mod:`model.learning`)
-        beyond = np.abs(p.view[idx] - d.position) > s.deliberation.confidence
-        dropped = beyond & citizen_side  # officials are not dropped by their own decision
-        d.dropped = idx[dropped]
+        # (officials are not dropped by their own decision)
+        d.dropped, kept = _drop_kernel(
+            p.view, idx, citizen_side, float(d.position), s.deliberation.confidence
+        )
         if s.design.experiments > 0:  # the others, in the meeting's order
-            d.teams = _split(m, idx[~dropped], s.design.experiments)
+            d.teams = _split(m, kept, s.design.experiments)
     d.published = bool(m.rng.random() < m.structure["transparency"])
     if d.consensus:
         _conform(m, idx, weights)
@@ -131,6 +135,84 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
         for team in d.teams:  # idx is sorted (the meeting is a flatnonzero)
             _conform(m, team, weights[np.searchsorted(idx, team)])
     return d
+
+
+def _plain_sides(p, idx: np.ndarray, weights: np.ndarray):
+    """Reference for :func:`_sides_kernel`."""
+    officials = np.flatnonzero(p.kind == OFFICIAL)
+    chance = p.accountability[officials] * p.trust[officials, RESIDENT]
+    citizen_side = p.kind[idx] != OFFICIAL
+    citizen = idx[citizen_side]
+    return (
+        officials,
+        chance,
+        citizen_side,
+        citizen,
+        weights[citizen_side],
+        citizen[p.kind[citizen] == RESIDENT],
+    )
+
+
+@kernel
+def _sides_kernel(kind, idx, weights, accountability, trust):
+    """The officials (in order) and each one's chance of deferring (accountability x trust in residents);
+    which participants ``idx`` are on the citizen side (not officials), and those participants with their
+    voices ``weights``, and the residents among them."""
+    n_officials = 0
+    for i in range(kind.size):
+        if kind[i] == _OFFICIAL:
+            n_officials += 1
+    officials = np.empty(n_officials, dtype=np.int64)
+    chance = np.empty(n_officials)
+    o = 0
+    for i in range(kind.size):
+        if kind[i] == _OFFICIAL:
+            officials[o] = i
+            chance[o] = accountability[i] * trust[i, _RESIDENT]
+            o += 1
+    citizen_side = np.empty(idx.size, dtype=np.bool_)
+    citizen = np.empty(idx.size, dtype=idx.dtype)
+    w_c = np.empty(idx.size, dtype=weights.dtype)
+    residents = np.empty(idx.size, dtype=idx.dtype)
+    c = 0
+    n_residents = 0
+    for a in range(idx.size):
+        citizen_side[a] = kind[idx[a]] != _OFFICIAL
+        if citizen_side[a]:
+            citizen[c] = idx[a]
+            w_c[c] = weights[a]
+            c += 1
+        if kind[idx[a]] == _RESIDENT:
+            residents[n_residents] = idx[a]
+            n_residents += 1
+    return officials, chance, citizen_side, citizen[:c].copy(), w_c[:c].copy(), residents[:n_residents].copy()
+
+
+def _plain_drop(
+    view: np.ndarray, idx: np.ndarray, citizen_side: np.ndarray, position: float, confidence: float
+):
+    """Reference for :func:`_drop_kernel`."""
+    beyond = np.abs(view[idx] - position) > confidence
+    dropped = beyond & citizen_side
+    return idx[dropped], idx[~dropped]
+
+
+@kernel
+def _drop_kernel(view, idx, citizen_side, position, confidence):
+    """Participants ``idx`` on the citizen side whose view lies further than ``confidence`` from the decided
+    ``position`` (dropped), and the others (kept), each in the meeting's order."""
+    dropped = np.empty(idx.size, dtype=idx.dtype)
+    kept = np.empty(idx.size, dtype=idx.dtype)
+    n_dropped = 0
+    n_kept = 0
+    for a in range(idx.size):
+        if citizen_side[a] and abs(view[idx[a]] - position) > confidence:
+            dropped[n_dropped] = idx[a]
+            n_dropped += 1
+        else:
+            kept[n_kept] = idx[a]
+            n_kept += 1
+    return dropped[:n_dropped].copy(), kept[:n_kept].copy()
 
 
 def _blend(m, citizens, c_share, officials, o_share, cw, defers, allocation=None) -> Decision:
@@ -151,7 +233,7 @@ def _blend(m, citizens, c_share, officials, o_share, cw, defers, allocation=None
         if allocation is None
         else allocation,
         recommendation=recommendation,
-        deferred=deferred / max(1 - cw, np.finfo(float).tiny),
+        deferred=deferred / max(1 - cw, _TINY),
         deferring=defers,
     )
 
@@ -211,7 +293,7 @@ def _contribution(m, idx, officials, defers) -> Decision:
         power,
         _normalise(alloc),
         recommendation=recommendation,
-        deferred=deferred / max(o_total, np.finfo(float).tiny),
+        deferred=deferred / max(o_total, _TINY),
         deferring=defers & np.isin(officials, o_idx) & (len(partners) > 0),
     )
 

@@ -23,8 +23,10 @@
 
 The month's experiments run in turn (a success's skill counts for a later team with the same members), in
 one compiled kernel (:mod:`model.jit`, issue 18) beside the plain version that documents them
-(:func:`_experiment`, :func:`_plain_act`); ``tests/test_fast_initiatives.py`` checks that the two agree.
-Their random numbers are drawn here, from ``m.rng``, in the plain version's order and sizes.
+(:func:`_experiment`, :func:`_plain_act`); so do delivery, residents' benefits and finding the
+incrementalists acting (:func:`_plain_deliver`, :func:`_plain_grassroots`); ``tests/test_fast_initiatives.py``
+checks that they agree. Their random numbers are drawn here, from ``m.rng``, in the plain version's order
+and sizes (the grassroots teams by numpy's own ``choice``).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def act(m, decision: Decision) -> Outcome:
     cf = st["co_financing"]
     # the pot the design decides on: its budget share plus partners' co-financing on top
     decided = s.design.budget_share * budget * (1 + cf)
-    residents_in = int((p.taking_part[:r]).sum())
+    residents_in = int(np.count_nonzero(p.taking_part[:r]))
     out = Outcome(
         decided_budget=decided,
         process_spend=s.design.stipend * s.resources.stipend_amount * residents_in
@@ -86,9 +88,16 @@ def act(m, decision: Decision) -> Outcome:
     experiments = s.resources.experiment_share * decided if decision.teams else 0.0
     allocated = max(0.0, decided - out.process_spend - experiments)
     delivered = deliver(m, decision, allocated, cf, out)
-    spend = (1 - s.design.budget_share) * budget * m.status_quo + delivered
-    per_head = spend / np.maximum(m.district_population, 1)
-    p.benefits[:r] = per_head[p.district[:r]]
+    # residents' benefits: the routine spending plus what was delivered, per head of their district
+    _benefits_kernel(
+        p.benefits,
+        p.district,
+        r,
+        float((1 - s.design.budget_share) * budget),
+        m.status_quo,
+        delivered,
+        m.district_population,
+    )
     if decision.teams:  # the design's experiments, then (below) incrementalists' own: the plain order
         experiment_all(m, decision.teams, experiments / len(decision.teams), out)
     effort = m.flows.effort if m.flows.effort is not None else actor_effort(m)  # last month's effort
@@ -99,7 +108,8 @@ def act(m, decision: Decision) -> Outcome:
 
 
 def _plain_act(m, decision: Decision) -> Outcome:
-    """Reference for :func:`act`: the same, with the experiments run one by one by :func:`_experiment`."""
+    """Reference for :func:`act`: the same in numpy, with the experiments run one by one by
+    :func:`_experiment` (and :func:`_plain_deliver`, :func:`_plain_grassroots`)."""
     p, s, st = m.people, m.settings, m.structure
     budget = s.resources.budget
     r = m.n_residents
@@ -115,21 +125,33 @@ def _plain_act(m, decision: Decision) -> Outcome:
     )
     experiments = s.resources.experiment_share * decided if decision.teams else 0.0
     allocated = max(0.0, decided - out.process_spend - experiments)
-    delivered = deliver(m, decision, allocated, cf, out)
+    delivered = _plain_deliver(m, decision, allocated, cf, out)
     spend = (1 - s.design.budget_share) * budget * m.status_quo + delivered
     per_head = spend / np.maximum(m.district_population, 1)
     p.benefits[:r] = per_head[p.district[:r]]
     for team in decision.teams:  # a handful of experiments a month: a loop over teams, not agents
         _experiment(m, team, experiments / len(decision.teams), out)
     effort = m.flows.effort if m.flows.effort is not None else actor_effort(m)  # last month's effort
-    for team in grassroots(m, effort):  # incrementalists' own experiments, on their own time, no money
+    for team in _plain_grassroots(m, effort):  # incrementalists' own experiments, on their own time, no money
         _experiment(m, team, 0.0, out, in_kind=float(effort[team].sum()) * s.resources.stipend_amount)
     return out
 
 
 def grassroots(m, effort: np.ndarray) -> list[np.ndarray]:
     """Incrementalists start experiments of their own: Poisson(``theory.grassroots`` x their effort)
-    teams of ``theory.team_size`` drawn from the incrementalists acting."""
+    teams of ``theory.team_size`` drawn from the incrementalists acting. :func:`_plain_grassroots` with the
+    acting and their effort found in one compiled pass; the teams are drawn by numpy, as there."""
+    th = m.settings.theory
+    acting, total = _acting_kernel(m.people.toc, effort)
+    if len(acting) == 0:
+        return []
+    n = int(m.rng.poisson(th.grassroots * total))
+    size = min(th.team_size, len(acting))
+    return [m.rng.choice(acting, size=size, replace=False) for _ in range(n)]
+
+
+def _plain_grassroots(m, effort: np.ndarray) -> list[np.ndarray]:
+    """Reference for :func:`grassroots`."""
     p, th = m.people, m.settings.theory
     acting = np.flatnonzero((p.toc == INCREMENTAL) & (effort > 0))
     if len(acting) == 0:
@@ -140,7 +162,27 @@ def grassroots(m, effort: np.ndarray) -> list[np.ndarray]:
 
 
 def deliver(m, decision: Decision, allocated: float, cf: float, out: Outcome) -> np.ndarray:
-    """Commit this month's decided money to the pipeline and deliver from it; returns GBP per district."""
+    """Commit this month's decided money to the pipeline and deliver from it; returns GBP per district.
+    :func:`_plain_deliver` in one compiled pass."""
+    flows, s = m.flows, m.settings
+    delivered, out.bound = _deliver_kernel(
+        m.people.kind,
+        m.people.view,
+        float(decision.position),
+        flows.pipeline,
+        flows.partner_pipeline,
+        decision.allocation,
+        float(allocated),
+        float(cf),
+        float(s.context.state_capacity),
+        float(s.resources.commitment_months),
+    )
+    out.committed = allocated
+    return delivered
+
+
+def _plain_deliver(m, decision: Decision, allocated: float, cf: float, out: Outcome) -> np.ndarray:
+    """Reference for :func:`deliver`."""
     p, flows = m.people, m.flows
     officials = p.kind == OFFICIAL
     support = 1 - abs(float(p.view[officials].mean()) - decision.position)
@@ -417,3 +459,64 @@ def _experiments_kernel(
                 if local[district[i]]:
                     benefits[i] += share
     return successes
+
+
+@kernel
+def _acting_kernel(toc, effort):
+    """The incrementalists acting (``effort > 0``), in order, and their effort summed as numpy sums it."""
+    acting = np.empty(toc.size, dtype=np.int64)
+    n = 0
+    for i in range(toc.size):
+        if toc[i] == _INCREMENTAL and effort[i] > 0:
+            acting[n] = i
+            n += 1
+    values = np.empty(n)
+    for a in range(n):
+        values[a] = effort[acting[a]]
+    return acting[:n].copy(), _numpy_sum(values, 0, n)
+
+
+@kernel
+def _deliver_kernel(
+    kind, view, position, pipeline, partner_pipeline, allocation, allocated, cf, state_capacity, months
+):
+    """:func:`_plain_deliver`'s arithmetic, element by element in its order: updates the two pipelines in
+    place; returns the GBP delivered per district and what the pipelines held before (``bound``)."""
+    n_officials = 0
+    for i in range(kind.size):
+        if kind[i] == _OFFICIAL:
+            n_officials += 1
+    views = np.empty(n_officials)
+    n_officials = 0
+    for i in range(kind.size):
+        if kind[i] == _OFFICIAL:
+            views[n_officials] = view[i]
+            n_officials += 1
+    # officials' mean view as numpy's mean rounds it (the mean of none is nan)
+    official_view = _numpy_sum(views, 0, n_officials) / n_officials if n_officials else np.nan
+    support = 1 - abs(official_view - position)
+    bound = _numpy_sum(pipeline, 0, pipeline.size) + _numpy_sum(partner_pipeline, 0, partner_pipeline.size)
+    public_share = allocated / (1 + cf)
+    partner_share = allocated * cf / (1 + cf)
+    rate = state_capacity * support
+    delivered = np.empty(pipeline.size)
+    for d in range(pipeline.size):
+        pipeline[d] += public_share * allocation[d]
+        partner_pipeline[d] += partner_share * allocation[d]
+        public = rate * pipeline[d]
+        partners = partner_pipeline[d] / months
+        pipeline[d] -= public
+        partner_pipeline[d] -= partners
+        delivered[d] = public + partners
+    return delivered, bound
+
+
+@kernel
+def _benefits_kernel(benefits, district, r, routine, status_quo, delivered, population):
+    """Each resident's benefit: the routine spending (``routine x status_quo``) plus what was delivered to
+    their district, per head (at least one)."""
+    per_head = np.empty(status_quo.size)
+    for d in range(status_quo.size):
+        per_head[d] = (routine * status_quo[d] + delivered[d]) / max(population[d], 1)
+    for i in range(r):
+        benefits[i] = per_head[district[i]]

@@ -2,6 +2,9 @@
 
 Actors are rows of one set of arrays, in the order residents, officials, academics, civil-society groups.
 Initial views are drawn per group around the scenario's means (``context.*_view``), clipped to [0, 1].
+Who holds which item and what items say (also drawn afresh each month, :mod:`model.knowledge`) are compiled
+kernels (:mod:`model.jit`, issue 18) beside their plain versions; ``tests/test_fast_world.py`` checks that
+they agree.
 """
 
 from __future__ import annotations
@@ -9,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from coprod.model.jit import kernel
 from coprod.model.kinds import ACADEMIC, N_KINDS, N_THEORIES, OFFICIAL, RESIDENT, THEORY_INDEX, Kind
 from coprod.model.network import homophilous_small_world, unique_edges
 from coprod.model.scenario import Scenario
+
+_RESIDENT, _OFFICIAL, _ACADEMIC = int(RESIDENT), int(OFFICIAL), int(ACADEMIC)  # for the kernels
 
 
 @dataclass
@@ -186,7 +192,25 @@ def holding_probability(
     s: Scenario, kind: np.ndarray, marginalised: np.ndarray, item_lay: np.ndarray
 ) -> np.ndarray:
     """Chance each actor holds each item: lay items are scattered among residents (more among the deprived,
-    whose experience they record); expert items are common among officials and academics."""
+    whose experience they record); expert items are common among officials and academics.
+    :func:`_plain_holding_probability` in one compiled pass (:mod:`model.jit`, issue 18)."""
+    dl = s.deliberation
+    return _holding_kernel(
+        kind,
+        marginalised,
+        item_lay,
+        float(dl.lay_holding_marginalised),  # floats throughout: one compiled signature
+        float(dl.lay_holding_resident),
+        float(dl.lay_holding_professional),
+        float(dl.expert_holding_professional),
+        float(dl.expert_holding_resident),
+    )
+
+
+def _plain_holding_probability(
+    s: Scenario, kind: np.ndarray, marginalised: np.ndarray, item_lay: np.ndarray
+) -> np.ndarray:
+    """Reference for :func:`holding_probability`."""
     dl = s.deliberation
     lay = np.where(
         kind == RESIDENT,
@@ -199,13 +223,64 @@ def holding_probability(
     return np.where(item_lay[None, :], lay[:, None], expert[:, None])
 
 
+@kernel
+def _holding_kernel(
+    kind,
+    marginalised,
+    item_lay,
+    lay_marginalised,
+    lay_resident,
+    lay_professional,
+    expert_professional,
+    expert_resident,
+):
+    """Actor ``i``'s chance of holding item ``j``: its lay or expert chance by ``item_lay[j]``."""
+    out = np.empty((kind.size, item_lay.size))
+    for i in range(kind.size):
+        if kind[i] == _RESIDENT:
+            lay = lay_marginalised if marginalised[i] else lay_resident
+        else:
+            lay = lay_professional
+        professional = kind[i] == _OFFICIAL or kind[i] == _ACADEMIC
+        expert = expert_professional if professional else expert_resident
+        for j in range(item_lay.size):
+            out[i, j] = lay if item_lay[j] else expert
+    return out
+
+
 def item_values(s: Scenario, item_lay: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """What each item says about needed change: lay items noisy but unbiased, expert items more precise
-    (``expert_precision``) and off the latent truth by ``expert_bias``."""
+    (``expert_precision``) and off the latent truth by ``expert_bias``. :func:`_plain_item_values` in one
+    compiled pass, on the same standard normal draws."""
+    dl = s.deliberation
+    return _item_values_kernel(
+        item_lay,
+        rng.standard_normal(len(item_lay)),
+        float(s.context.needed_change),
+        float(dl.evidence_noise),
+        float(dl.expert_precision * dl.evidence_noise),
+        float(dl.expert_bias),
+    )
+
+
+def _plain_item_values(s: Scenario, item_lay: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Reference for :func:`item_values`."""
     dl = s.deliberation
     noise = np.where(item_lay, dl.evidence_noise, dl.expert_precision * dl.evidence_noise)
     bias = np.where(item_lay, 0.0, dl.expert_bias)
     return np.clip(s.context.needed_change - bias + noise * rng.standard_normal(len(item_lay)), 0, 1)
+
+
+@kernel
+def _item_values_kernel(item_lay, z, needed, lay_noise, expert_noise, expert_bias):
+    """``clip(needed - bias + noise * z, 0, 1)`` with the lay or expert noise and bias of each item."""
+    out = np.empty(item_lay.size)
+    for j in range(item_lay.size):
+        bias = 0.0 if item_lay[j] else expert_bias
+        noise = lay_noise if item_lay[j] else expert_noise
+        v = (needed - bias) + noise * z[j]
+        out[j] = min(max(v, 0.0), 1.0)
+    return out
 
 
 def build_ties(s: Scenario, p: People, rng: np.random.Generator) -> np.ndarray:

@@ -8,7 +8,12 @@ exactly, and the generator left in the same state (the same draws, in the same o
   design, month after month; :func:`experiment_all` on hand-made teams: empty, one member, overlapping teams
   that all succeed (each sees the skill the one before left), teams with no resident, a team larger than a
   summation block, with and without members' own time;
-- :func:`_conform` against :func:`_plain_conform`: groups of zero, one and many members, tied tallies.
+- :func:`_conform` against :func:`_plain_conform`: groups of zero, one and many members, tied tallies;
+- :func:`deliver` and :func:`grassroots` against :func:`_plain_deliver` and :func:`_plain_grassroots` (also
+  inside :func:`_plain_act` above): with and without co-financing, many and few districts, nobody acting;
+- :func:`decide`'s compiled steps against their plain versions: the officials, their chance of deferring
+  and the citizen side (:func:`_sides_kernel`), and who a consensus drops (:func:`_drop_kernel`), on the
+  model's actors and on rooms of none, one, only officials and only citizens.
 """
 
 from __future__ import annotations
@@ -19,16 +24,28 @@ import warnings
 import numpy as np
 import pytest
 from coprod.model import GovernanceModel
-from coprod.model.decisions import _conform, _plain_conform
+from coprod.model.decisions import (
+    Decision,
+    _conform,
+    _drop_kernel,
+    _plain_conform,
+    _plain_drop,
+    _plain_sides,
+    _sides_kernel,
+)
 from coprod.model.initiatives import (
     Outcome,
     _experiment,
     _numpy_sum,
     _plain_act,
+    _plain_deliver,
+    _plain_grassroots,
     act,
+    deliver,
     experiment_all,
+    grassroots,
 )
-from coprod.model.kinds import N_THEORIES
+from coprod.model.kinds import INCREMENTAL, N_THEORIES, OFFICIAL
 from coprod.model.scenario import load_scenario
 
 SCENARIOS = (
@@ -180,3 +197,90 @@ def test_conform_agrees_with_the_plain_conform(size, tied):
         _restore(m, before)
         _conform(m, idx, weights)
         _assert_same(after_plain, _state(m))
+
+
+@pytest.mark.parametrize("cf", [0.0, 0.4])
+@pytest.mark.parametrize("districts", [1, 3, 8, 9, 40])
+def test_deliver_agrees_with_the_plain_deliver(cf, districts):
+    m = _model("co_financed_partnership", population__districts=districts)
+    for _ in range(2):
+        m.step()
+    rng = np.random.default_rng(districts)
+    m.flows.partner_pipeline[:] = rng.random(districts) * 1e4
+    for month in range(6):
+        allocation = rng.random(districts)
+        decision = Decision(float(rng.random()), np.zeros(0, dtype=np.int64), np.zeros(0), allocation)
+        allocated = 0.0 if month == 0 else float(rng.random() * 1e5)
+        before = _state(m)
+        plain_out, fast_out = Outcome(), Outcome()
+        plain = _plain_deliver(m, decision, allocated, cf, plain_out)
+        after_plain = _state(m)
+        _restore(m, before)
+        fast = deliver(m, decision, allocated, cf, fast_out)
+        _assert_same(after_plain, _state(m))
+        _assert_same_outcome(plain_out, fast_out)
+        assert fast.dtype == plain.dtype and np.array_equal(fast, plain)
+
+
+@pytest.mark.parametrize("acting", ["none", "one", "few", "many"])
+def test_grassroots_agrees_with_the_plain_grassroots(acting):
+    m = _model("participatory_budgeting", theory__grassroots=0.2)
+    for _ in range(3):
+        m.step()
+    p = m.people
+    rng = np.random.default_rng(len(acting))
+    effort = rng.random(p.n) * (rng.random(p.n) < 0.5)  # half of them put in nothing
+    count = {"none": 0, "one": 1, "few": 5, "many": p.n}[acting]
+    p.toc[:] = (INCREMENTAL + 1) % N_THEORIES
+    p.toc[rng.permutation(p.n)[:count]] = INCREMENTAL
+    if acting in ("one", "few"):  # enough effort for teams; two of the few put in nothing
+        effort[np.flatnonzero(p.toc == INCREMENTAL)] = [30.0, 0.0, 30.0, 0.0, 30.0][:count]
+    drawn = 0
+    for _ in range(3):
+        before = _state(m)
+        plain = _plain_grassroots(m, effort)
+        after_plain = _state(m)
+        _restore(m, before)
+        fast = grassroots(m, effort)
+        _assert_same(after_plain, _state(m))
+        assert len(fast) == len(plain)
+        assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(fast, plain, strict=True))
+        drawn += len(fast)
+    assert (drawn > 0) == (acting != "none")
+
+
+def _rooms(m) -> dict[str, np.ndarray]:
+    p = m.people
+    officials = np.flatnonzero(p.kind == OFFICIAL)
+    return {
+        "none": np.zeros(0, dtype=np.int64),
+        "one": np.array([4]),
+        "one official": officials[:1],
+        "only officials": officials,
+        "only citizens": np.arange(0, 200, 3),
+        "the meeting": m.flows.meeting,
+        "everyone": np.arange(p.n),
+    }
+
+
+@pytest.mark.parametrize(
+    "room", ["none", "one", "one official", "only officials", "only citizens", "the meeting", "everyone"]
+)
+def test_decide_s_compiled_steps_agree_with_the_plain_ones(room):
+    m = _model("participatory_budgeting")
+    for _ in range(3):
+        m.step()
+    p = m.people
+    idx = _rooms(m)[room]
+    weights = np.random.default_rng(len(idx)).random(len(idx))
+    fast = _sides_kernel(p.kind, idx, weights, p.accountability, p.trust)
+    plain = _plain_sides(p, idx, weights)
+    for a, b in zip(fast, plain, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    citizen_side = plain[2]
+    for position in (0.0, 0.3, float(p.view[idx].mean()) if len(idx) else 0.5, 1.0):
+        for confidence in (0.0, 0.1, 0.25, 1.0):
+            fast = _drop_kernel(p.view, idx, citizen_side, position, confidence)
+            plain = _plain_drop(p.view, idx, citizen_side, position, confidence)
+            for a, b in zip(fast, plain, strict=True):
+                assert a.dtype == b.dtype and np.array_equal(a, b)
