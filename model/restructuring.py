@@ -24,6 +24,8 @@ Before the push, adoption of practices spreads among officials (:func:`model.con
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from coprod.model.conditions import TIPPING, readiness, spread_adoption
 from coprod.model.kinds import OFFICIAL, RESIDENT, STRUCTURAL, THEORIES
@@ -36,21 +38,27 @@ def restructure(m) -> None:
     st, th, flows = m.structure, m.settings.theory, m.flows
     spread_adoption(m)
     ready = readiness(m)
-    tipped = ready.copy()
-    tipped[_TIPPING] = np.floor(ready[_TIPPING])  # tipping theories act only at readiness 1
-    push = th.rate * flows.theory_effort * tipped
-    flows.readiness, flows.push = ready, push
-    for theory, theory_push in zip(THEORIES, push.tolist(), strict=True):  # scalars as Python floats
+    rate = th.rate
+    push = [  # scalars as Python floats: four of them, the same arithmetic as on arrays
+        rate * effort * (math.floor(condition) if theory in _TIPPING else condition)  # tipping: only at 1
+        for theory, (effort, condition) in enumerate(
+            zip(flows.theory_effort.tolist(), ready.tolist(), strict=True)
+        )
+    ]
+    flows.readiness, flows.push = ready, np.array(push, dtype=float)
+    for theory, theory_push in zip(THEORIES, push, strict=True):
         levers = THEORY_LEVERS[theory]
+        share = min(1.0, theory_push / len(levers))
         for lever in levers:
-            st[lever] += min(1.0, theory_push / len(levers)) * (1 - st[lever])
+            st[lever] += share * (1 - st[lever])
     if push[STRUCTURAL] > 0:
-        backlash(m, min(1.0, float(push[STRUCTURAL]) / len(THEORY_LEVERS["structural"])))
+        backlash(m, min(1.0, push[STRUCTURAL] / len(THEORY_LEVERS["structural"])))
+    inertia, start = th.inertia, m.structure0
     for lever in LEVERS:
-        st[lever] = clip01(float(st[lever] + th.inertia * (m.structure0[lever] - st[lever])))
+        st[lever] = clip01(float(st[lever] + inertia * (start[lever] - st[lever])))
 
 
-_TIPPING = list(TIPPING)
+_TIPPING = frozenset(int(t) for t in TIPPING)
 
 
 def clip01(x: float) -> float:
