@@ -25,6 +25,7 @@ import numpy as np
 from coprod.model.convening import participation_cost, seats, stubbornness, voice_weights
 from coprod.model.deliberation import deffuant
 from coprod.model.inequality import gini, total_variation
+from coprod.model.jit import kernel
 from coprod.model.kinds import (
     ACADEMIC,
     GROUP,
@@ -269,7 +270,80 @@ def _or(value: float | None, default: float) -> float:
 
 
 def remember(m) -> None:
-    """Fold this month's meeting, decision and spending into the memory."""
+    """Fold this month's meeting, decision and spending into the memory (:func:`_plain_remember` spells
+    out each reading; :func:`_readings` takes them all in one pass, rounding every sum as numpy does)."""
+    mem, p, s, flows = m.memory, m.people, m.settings, m.flows
+    idx, decision, outcome, speech = flows.meeting, flows.decision, flows.outcome, flows.speech
+    weight = s.run.smoothing
+    d = s.design
+
+    def _ewma(old, new):
+        return (1 - weight) * old + weight * new
+
+    meeting = len(idx) > 0
+    (
+        mem.spend,
+        marg_power,
+        citizen_power,
+        marg_share,
+        represented,
+        voice,
+        taken_up,
+        parity,
+        burden,
+        d0,
+        d1,
+        mean0,
+        mean1,
+    ) = _readings(
+        p.district,
+        p.marginalised,
+        p.kind,
+        p.benefits,
+        p.fatigue,
+        p.capacity,
+        p.item_lay,
+        m.n_residents,
+        m.district_population,
+        mem.spend,
+        float(weight),
+        decision.power,
+        decision.power_idx,
+        idx,
+        speech.held if meeting else _NO_INTS,
+        speech.said if meeting else _NO_INTS,
+        speech.believed_said if meeting else _NO_INTS,
+        speech.lay_held if meeting else _NO_BOOLS,
+        speech.believed if meeting else _NO_BOOLS,
+        float(d.participation_cost * (1.0 - d.stipend)),  # participation_cost's two values
+        float(d.participation_cost),
+        flows.views_before if meeting else _NO_FLOATS,
+        flows.views_after if meeting else _NO_FLOATS,
+    )
+    mem.position = _ewma(mem.position, decision.position)
+    mem.need_orientation = _ewma(mem.need_orientation, need_orientation(decision.allocation, m))
+    mem.influence = _ewma(mem.influence, marg_power / marg_share)
+    mem.power = _ewma(mem.power, citizen_power)
+    if meeting:
+        mem.representativeness = _ewma(mem.representativeness, represented)
+        if voice == voice:  # NaN: nobody held anything
+            mem.voice_equality = _ewma(mem.voice_equality, voice)
+        if taken_up == taken_up:
+            mem.uptake = _ewma(mem.uptake, taken_up)
+        if parity == parity:
+            mem.credibility = _ewma(mem.credibility, parity)
+        if burden == burden:
+            mem.time_burden = _ewma(mem.time_burden, burden)
+        mem.unwarranted = _ewma(mem.unwarranted, _unwarranted(d0, d1, mean0, mean1, s.context.needed_change))
+    mem.published = _ewma(mem.published, float(decision.published))
+    process = outcome.process_spend / max(outcome.decided_budget, 1.0)
+    mem.money_burden = _ewma(mem.money_burden, min(1.0, process))
+    mem.programme_effort += float(flows.theory_effort[THEORY_INDEX[s.theory.kind.value]])
+    mem.total_effort += float(flows.theory_effort.sum())
+
+
+def _plain_remember(m) -> None:
+    """:func:`remember` in numpy, reading by reading: the reference its kernel is tested against."""
     mem, p, s, flows = m.memory, m.people, m.settings, m.flows
     idx, decision, outcome, speech = flows.meeting, flows.decision, flows.outcome, flows.speech
     weight = s.run.smoothing
@@ -320,8 +394,8 @@ def measure(m) -> dict[str, float]:
     out: dict[str, float] = {}
 
     # -- progress markers (Perry et al.'s eight markers of "more" just cities) ------------------------
-    change_r = float(np.mean(p.view[res] > line))
-    change_o = float(np.mean(p.view[officials] > line))
+    change_r = _share(p.view[res] > line)
+    change_o = _share(p.view[officials] > line)
     out["radical_change"] = 2 * change_r * change_o / (change_r + change_o) if change_r + change_o else 0.0
 
     fairness = 1 - gini((mem.spend / m.need)[p.district[:r]])
@@ -331,11 +405,11 @@ def measure(m) -> dict[str, float]:
 
     out["coordination"] = cross_sector_linked(m)
 
-    experts = np.isin(p.kind, [OFFICIAL, ACADEMIC])
+    experts = (p.kind == OFFICIAL) | (p.kind == ACADEMIC)
     reach_mask = within_two_steps(m.adjacency, experts)
     marg = p.marginalised[:r]
     ei = ei_index(m.edges, p.kind)
-    reach = float(reach_mask[:r][marg].mean()) if marg.any() else float(reach_mask[:r].mean())
+    reach = _share(reach_mask[:r][marg]) if marg.any() else _share(reach_mask[:r])
     capability = float(p.skill[res].mean())
     out["capacity_networks"] = composite((ei + 1) / 2, reach, capability)
 
@@ -349,17 +423,17 @@ def measure(m) -> dict[str, float]:
     out["structure"] = arnstein_rung(mem.power) / RUNGS
 
     base = p.in_evidence
-    out["knowledge"] = float(p.item_lay[base].mean()) if base.any() else 0.0
+    out["knowledge"] = _share(p.item_lay[base]) if base.any() else 0.0
 
     # -- consensus bias and its components ---------------------------------------------------------
     gap = mem.o0 - mem.m0
     displacement = (mem.position - mem.m0) / gap if gap != 0 else 0.5
-    out["consensus_displacement"] = float(np.clip(displacement, 0.0, 1.0))
+    out["consensus_displacement"] = min(max(displacement, 0.0), 1.0)
     out["marginalised_influence"] = mem.influence
     took_part = people & (p.last_turn >= 0) & (m.steps - p.last_turn < s.run.active_months)
     held_now = entropy(p.toc[took_part]) if took_part.any() else mem.entropy0
     lost = (mem.entropy0 - held_now) / mem.entropy0 if mem.entropy0 > 0 else 0.0
-    out["toc_attrition"] = float(np.clip(lost, 0.0, 1.0))
+    out["toc_attrition"] = min(max(lost, 0.0), 1.0)
     out["unwarranted_convergence"] = mem.unwarranted
     out["consensus_bias"] = composite(
         out["consensus_displacement"],
@@ -397,7 +471,12 @@ def measure(m) -> dict[str, float]:
 
 def composite(*parts: float) -> float:
     """An index of equally weighted parts (equal weights: an assumption, stated in ODD 7.9)."""
-    return float(np.mean(parts))
+    if len(parts) >= _UNROLL:  # numpy sums eight terms or more pairwise
+        return float(np.mean(parts))
+    total = 0.0  # fewer one by one from zero, as np.mean does (Python's sum compensates its rounding)
+    for part in parts:
+        total += part
+    return float(total / len(parts))
 
 
 def arnstein_rung(power: float) -> float:
@@ -454,13 +533,26 @@ def believed_parity(m, idx: np.ndarray, speech: Speech) -> float | None:
 
 def cross_sector_linked(m) -> float:
     """Share of the governance network (:func:`_active`) with a tie to an active actor of another kind:
-    initiatives visible to and linked with other sectors (strategic alliances, networks, platforms)."""
+    initiatives visible to and linked with other sectors (strategic alliances, networks, platforms).
+    One pass over the active actors' ties (:func:`_plain_cross_sector_linked`: a sparse product)."""
+    p, adj = m.people, m.adjacency
+    linked, active = _cross_linked(adj.indptr, adj.indices, adj.data, p.kind, _active(m), N_KINDS)
+    return linked / active if active else np.nan
+
+
+def _plain_cross_sector_linked(m) -> float:
+    """:func:`cross_sector_linked` in numpy: each actor's active contacts of each kind, a sparse product."""
     p = m.people
     active = _active(m)
     kinds = (p.kind[:, None] == np.arange(N_KINDS)[None, :]) & active[:, None]
     contacts = m.adjacency @ kinds.astype(float)  # active contacts of each kind
     other = contacts.sum(axis=1) - contacts[np.arange(p.n), p.kind]
-    return float(np.mean(other[active] > 0))
+    return _share(other[active] > 0)
+
+
+def _share(mask: np.ndarray) -> float:
+    """``float(np.mean(mask))`` of a boolean mask, counted (its sum of ones is exact either way)."""
+    return np.count_nonzero(mask) / mask.size if mask.size else np.nan
 
 
 def _marginalised_share(p) -> float:
@@ -497,9 +589,16 @@ def unwarranted_convergence(before: np.ndarray, after: np.ndarray, truth: float)
     d0 = float(before.var())
     if len(before) < 2 or d0 <= 0:
         return 0.0
-    lost = max(0.0, d0 - float(after.var()))
-    gained = max(0.0, (before.mean() - truth) ** 2 - (after.mean() - truth) ** 2)
-    return float(np.clip((lost - gained) / d0, 0.0, 1.0))
+    return _unwarranted(d0, float(after.var()), float(before.mean()), float(after.mean()), truth)
+
+
+def _unwarranted(d0: float, d1: float, mean0: float, mean1: float, truth: float) -> float:
+    """:func:`unwarranted_convergence` from the views' variances and means before (0) and after (1)."""
+    if d0 <= 0:  # one view, or all the same
+        return 0.0
+    lost = max(0.0, d0 - d1)
+    gained = max(0.0, (mean0 - truth) ** 2 - (mean1 - truth) ** 2)  # ** as numpy's scalars: libm's pow
+    return min(max((lost - gained) / d0, 0.0), 1.0)
 
 
 def leadership_concentration(m) -> float:
@@ -510,3 +609,294 @@ def leadership_concentration(m) -> float:
         return 0.0
     bc = betweenness(m.edges, nodes, m.settings.run.betweenness_samples, m.measure_rng)
     return gini(bc)
+
+
+# -- the month's readings in one pass (issue 18) ----------------------------------------------------------
+_OFFICIAL, _RESIDENT, _GROUP = int(OFFICIAL), int(RESIDENT), int(GROUP)  # for the kernels
+_NO_INTS = np.zeros(0, dtype=np.int64)
+_NO_BOOLS = np.zeros(0, dtype=bool)
+_NO_FLOATS = np.zeros(0)
+
+
+# numpy sums floats pairwise (numpy/_core/src/umath/loops_utils.h.src): under a block of eight terms one by
+# one, up to 128 terms in eight running sums added as a tree, above that two halves (cut at a multiple of
+# eight) summed apart. The kernels here sum so (copied from :mod:`model.initiatives`:
+# numba's cache does not follow a kernel into another module), so that every output stays the same.
+_UNROLL = 8
+_BLOCK = 128
+
+
+@kernel
+def _pairwise_block(a, lo, n):
+    """numpy's sum of at most a block of terms ``a[lo:lo + n]``."""
+    if n < _UNROLL:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r = a[lo : lo + _UNROLL].copy()
+    i = _UNROLL
+    while i < n - n % _UNROLL:
+        for j in range(_UNROLL):
+            r[j] += a[lo + i + j]
+        i += _UNROLL
+    step = 1  # the running sums added as a tree: ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while step < _UNROLL:
+        for j in range(0, _UNROLL, 2 * step):
+            r[j] += r[j + step]
+        step *= 2
+    res = r[0]
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@kernel
+def _numpy_sum(a, lo, n):
+    """``a[lo:lo + n].sum()`` rounded as numpy rounds it (float64, contiguous): numpy's recursion into
+    halves, walked with a stack (a recursive kernel cannot be cached)."""
+    if n <= _BLOCK:
+        return _pairwise_block(a, lo, n)
+    depth = 1  # frames on the stack: neither half holds more than size // 2 + _UNROLL terms
+    size = n
+    while size > _BLOCK:
+        size = size // 2 + _UNROLL
+        depth += 1
+    starts = np.empty(depth, dtype=np.int64)
+    sizes = np.empty(depth, dtype=np.int64)
+    stage = np.zeros(depth, dtype=np.int64)  # 0: left half next, 1: right half next, 2: both summed
+    left = np.empty(depth)
+    starts[0], sizes[0], top, ret = lo, n, 0, 0.0
+    while top >= 0:
+        if sizes[top] <= _BLOCK:
+            ret = _pairwise_block(a, starts[top], sizes[top])
+            top -= 1
+            continue
+        half = sizes[top] // 2
+        half -= half % _UNROLL
+        if stage[top] == 2:
+            ret = left[top] + ret
+            top -= 1
+            continue
+        if stage[top] == 1:
+            left[top] = ret
+        stage[top] += 1
+        # the next half: the left one first, then the right one
+        child_start = starts[top] if stage[top] == 1 else starts[top] + half
+        child_size = half if stage[top] == 1 else sizes[top] - half
+        top += 1
+        starts[top], sizes[top], stage[top] = child_start, child_size, 0
+    return ret
+
+
+@kernel
+def _readings(
+    district,
+    marginalised,
+    kind,
+    benefits,
+    fatigue,
+    capacity,
+    item_lay,
+    r,
+    district_population,
+    spend,
+    weight,
+    power,
+    power_idx,
+    idx,
+    held,
+    said,
+    believed_said,
+    lay_held,
+    believed,
+    resident_cost,
+    other_cost,
+    views_before,
+    views_after,
+):
+    """What :func:`_plain_remember` reads from a month, each as numpy rounds it: the smoothed spending per
+    head, the marginalised and the citizens' say, the marginalised share of actors, and, for a meeting,
+    representativeness, voice equality, uptake, believed parity, time burden (NaN where there is no
+    reading) and the views' variances and means before and after."""
+    nan = np.nan
+    n_d = len(district_population)
+    # spending per head by district (np.bincount adds in order), smoothed
+    per_district = np.zeros(n_d)
+    for i in range(r):
+        per_district[district[i]] += benefits[i]
+    smoothed = np.empty(n_d)
+    for k in range(n_d):
+        fresh = per_district[k] / max(district_population[k], 1)
+        smoothed[k] = (1 - weight) * spend[k] + weight * fresh
+    # the say in the decision
+    buffer = np.empty(max(len(power_idx), len(idx)))
+    n = 0
+    for a in range(len(power_idx)):
+        if marginalised[power_idx[a]]:
+            buffer[n] = power[a]
+            n += 1
+    marg_power = _numpy_sum(buffer, 0, n)
+    n = 0
+    for a in range(len(power_idx)):
+        if kind[power_idx[a]] != _OFFICIAL:
+            buffer[n] = power[a]
+            n += 1
+    citizen_power = _numpy_sum(buffer, 0, n)
+    actors = 0
+    marg_actors = 0
+    for i in range(len(kind)):
+        if kind[i] != _GROUP:
+            actors += 1
+            marg_actors += marginalised[i]
+    marg_share = marg_actors / actors
+    if marg_share <= 0:
+        marg_share = 1.0
+    represented = voice = taken_up = parity = burden = nan
+    d0 = d1 = mean0 = mean1 = 0.0
+    if len(idx) == 0:
+        return (
+            smoothed,
+            marg_power,
+            citizen_power,
+            marg_share,
+            represented,
+            voice,
+            taken_up,
+            parity,
+            burden,
+            d0,
+            d1,
+            mean0,
+            mean1,
+        )
+    # representativeness: 1 - total variation over district x deprivation strata
+    present = np.zeros(2 * n_d)
+    everyone = np.zeros(2 * n_d)
+    for i in range(r):
+        everyone[district[i] * 2 + marginalised[i]] += 1
+    for a in range(len(idx)):
+        i = idx[a]
+        if kind[i] == _RESIDENT:
+            present[district[i] * 2 + marginalised[i]] += 1
+    n_present = _numpy_sum(present, 0, len(present))
+    n_everyone = _numpy_sum(everyone, 0, len(everyone))
+    if n_present <= 0 or n_everyone <= 0:
+        represented = 0.0
+    else:
+        gaps = np.empty(2 * n_d)
+        for k in range(2 * n_d):
+            gaps[k] = abs(present[k] / n_present - everyone[k] / n_everyone)
+        represented = 1 - _numpy_sum(gaps, 0, len(gaps)) / 2  # total variation: half the sum
+    # voice equality: 1 - Gini of speaking rates over those who held anything
+    n = 0
+    for a in range(len(idx)):
+        if held[a] > 0:
+            buffer[n] = said[a] / held[a]
+            n += 1
+    if n:
+        voice = 1 - _gini(np.sort(buffer[:n]))
+    # uptake: share of the lay items held in the room that were believed
+    lay = 0
+    present_lay = 0
+    believed_lay = 0
+    for k in range(len(item_lay)):
+        if item_lay[k]:
+            if lay_held[lay]:
+                present_lay += 1
+                believed_lay += believed[k]
+            lay += 1
+    if present_lay:
+        taken_up = believed_lay / present_lay
+    # believed parity: marginalised speakers' rate of belief against the others'
+    said_m = said_o = believed_m = believed_o = 0
+    for a in range(len(idx)):
+        if marginalised[idx[a]]:
+            said_m += said[a]
+            believed_m += believed_said[a]
+        else:
+            said_o += said[a]
+            believed_o += believed_said[a]
+    if said_m != 0 and said_o != 0:
+        rate_m = believed_m / said_m
+        rate_o = believed_o / said_o
+        parity = min(1.0, rate_m / rate_o) if rate_o > 0 else 1.0
+    # time burden of those who came in person (groups excluded)
+    n = 0
+    for a in range(len(idx)):
+        i = idx[a]
+        if kind[i] != _GROUP:
+            cost = resident_cost if kind[i] == _RESIDENT else other_cost
+            load = (cost + fatigue[i]) / capacity[i]
+            buffer[n] = load if not load > 1.0 else 1.0  # np.minimum: NaN stays NaN
+            n += 1
+    if n:
+        burden = _numpy_sum(buffer, 0, n) / n
+    # the views' variances and means (np.var: the mean, then the mean squared deviation)
+    d0, mean0 = _variance(views_before)
+    d1, mean1 = _variance(views_after)
+    return (
+        smoothed,
+        marg_power,
+        citizen_power,
+        marg_share,
+        represented,
+        voice,
+        taken_up,
+        parity,
+        burden,
+        d0,
+        d1,
+        mean0,
+        mean1,
+    )
+
+
+@kernel
+def _variance(x):
+    """``(x.var(), x.mean())`` rounded as numpy rounds them (x contiguous, at least one value)."""
+    n = len(x)
+    mean = _numpy_sum(x, 0, n) / n
+    squares = np.empty(n)
+    for i in range(n):
+        squares[i] = (x[i] - mean) * (x[i] - mean)
+    return _numpy_sum(squares, 0, n) / n, mean
+
+
+@kernel
+def _gini(x):
+    """:func:`model.inequality.gini` of values already sorted, rounded as numpy rounds it."""
+    n = len(x)
+    total = _numpy_sum(x, 0, n)
+    if n == 0 or total <= 0:
+        return 0.0
+    terms = np.empty(n)
+    for i in range(n):
+        terms[i] = (2 * (i + 1) - n - 1) * x[i]
+    g = _numpy_sum(terms, 0, n) / (n * total)
+    return min(max(g, 0.0), 1.0)
+
+
+@kernel
+def _cross_linked(indptr, indices, data, kind, active, n_kinds):
+    """How many active actors have active contacts of another kind (weights added in the CSR order, then
+    over kinds, as the sparse product and ``sum(axis=1)`` add them), and how many are active."""
+    contacts = np.zeros(n_kinds)
+    linked = 0
+    n_active = 0
+    for i in range(len(kind)):
+        if not active[i]:
+            continue
+        n_active += 1
+        contacts[:] = 0.0
+        for a in range(indptr[i], indptr[i + 1]):
+            j = indices[a]
+            if active[j]:
+                contacts[kind[j]] += data[a]
+        total = 0.0
+        for k in range(n_kinds):
+            total += contacts[k]
+        if total - contacts[kind[i]] > 0:
+            linked += 1
+    return linked, n_active
