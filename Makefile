@@ -28,6 +28,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@[ -x $(PY) ] || $(PYTHON_FOR_VENV) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	@echo "compiling the model's kernels (numba; once, about a minute on 2 cores)"
+	$(PY) -c "import coprod.model.warm"
 	@touch $(STAMP)
 
 # The main job: the five designs by the four theories of change, replicated, then the analysis.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 
+import coprod.model.warm  # noqa: F401  the kernels compiled (or loaded) before the first page, not during it
 import solara
 import solara.server.settings
 from coprod.dashboards import guard

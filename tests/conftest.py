@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import coprod.model.warm  # the model's kernels compiled once, before any test's subprocess needs them
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
