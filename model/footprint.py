@@ -27,11 +27,16 @@ from dataclasses import dataclass
 from typing import Any
 
 # Memory (bytes). Measured peaks: 127 MB for 1 000 residents; 196 MB for 50 000 residents with 8 ties
-# each, 345 MB with 50 ties; 3.2 GB for 40 000 participants a month x 2 000 pivots.
-BASE_BYTES = 130e6  # Python, numpy, Mesa, pydantic and a small model
+# each, 345 MB with 50 ties; 3.2 GB for 40 000 participants a month x 2 000 pivots (2026-11, before the
+# compiled kernels). Since the kernels (numba and its LLVM, model/jit.py): 207 MB after importing the
+# model, 259 MB peak for 1 000 residents, 308 MB for 20 000 residents x 1 000 pivots (2026-12-04).
+BASE_BYTES = 260e6  # Python, numpy, Mesa, pydantic, numba's compiler and a small model
 BYTES_PER_AGENT = 1_000.0  # arrays of agent state, per resident, official or academic
 BYTES_PER_TIE_END = 80.0  # the edge list and its sparse adjacency, per agent and mean tie
-BYTES_PER_PIVOT_CELL = 40.0  # the betweenness work arrays, per network node and sampled pivot
+# the betweenness work arrays, per network node and sampled pivot: 40 B with the n x k sparse products;
+# measured about 3.5 B with the compiled per-pivot search (20 000 residents, 10 000 participants a month:
+# 64 -> 5 000 pivots raised the peak by 176 MB), kept at 8 B as an upper bound (assumption)
+BYTES_PER_PIVOT_CELL = 8.0
 # Time (seconds). Measured: 216 ms a month for 50 000 residents with 8 ties, 1 085 ms with 50; 250 ms
 # for 10 000 participants and 4 exchanges each, 388 ms with 20; 4.1 s for 20 000 nodes x 1 000 pivots.
 SECONDS_PER_AGENT_MONTH = 1.0e-6
