@@ -160,10 +160,13 @@ def test_the_memory_estimate_bounds_a_measured_run(tmp_path):
         f"simulate(load_scenario({str(SCENARIO)!r}, {overrides!r}))\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
+    # twice: a first process may compile kernels numba has not cached for these sizes (LLVM's peak); the
+    # estimate is for a run that loads them, as a sweep's workers do after the warm-up
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
     measured = float(done.stdout.split()[-1])
     from coprod.model import load_scenario
 
