@@ -237,19 +237,20 @@ def markdown(results: dict) -> str:
             lines += [
                 sweep["method"] + ".",
                 "",
-                "| Experiment | Executor | Workers | Runs | Wall s | Sweep s | Runs/s "
-                "| Efficiency (wall / sweep) | Dask slower than pool (wall / sweep) |",
-                "|---|---|---:|---:|---:|---:|---:|---|---|",
+                "| Experiment | Executor | Workers | Runs | Wall s | Sweep s | Start-up s | Runs/s "
+                "| Efficiency (wall / sweep / runs) | Dask slower than pool (wall / sweep) |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
             ]
             for r in sweep["rows"]:
                 if "wall_seconds" not in r:
                     lines.append(
                         f"| {r['experiment']} | {r['executor']} | {r['workers']} | failed: "
-                        f"{r.get('error', '').splitlines()[-1] if r.get('error') else ''} |||||"
+                        f"{r.get('error', '').splitlines()[-1] if r.get('error') else ''} ||||||"
                     )
                     continue
                 eff = (
                     f"{r['efficiency_wall']:.2f} / {r['efficiency_sweep']:.2f}"
+                    + (f" / {r['efficiency_runs']:.2f}" if r.get("efficiency_runs") is not None else "")
                     if r.get("efficiency_wall") is not None
                     else ""
                 )
@@ -260,8 +261,8 @@ def markdown(results: dict) -> str:
                 )
                 lines.append(
                     f"| {r['experiment']} | {r['executor']} | {r['workers']} | {r['runs']} | "
-                    f"{r['wall_seconds']:.1f} | {r['sweep_seconds']:.1f} | {r['runs_per_second']:.2f} "
-                    f"| {eff} | {slow} |"
+                    f"{r['wall_seconds']:.1f} | {r['sweep_seconds']:.1f} | "
+                    f"{r.get('startup_seconds', 0.0):.1f} | {r['runs_per_second']:.2f} | {eff} | {slow} |"
                 )
             lines.append("")
 
@@ -340,6 +341,43 @@ def markdown(results: dict) -> str:
             "(`benchmarks/results/throughput_baseline.json`, kept across runs).",
             "",
         ]
+
+    if est := results.get("estimate"):
+        lines += [
+            "## (g) The sampled betweenness of `leadership_concentration`: cost against error (issue 18)",
+            "",
+            _conditions(est),
+            "",
+            f"Benchmark scenario at month {est['month']}; errors are means over {est['repeats']} pivot draws "
+            "against the exact Gini (every node a pivot); the model reports the jackknifed estimate "
+            f"({est['groups']} pivot groups); cost as a share of a step with one estimate every "
+            f"{est['interval']} months.",
+            "",
+            "| Residents | Network nodes | Exact Gini | Pivots | Estimate ms | Share of step "
+            "| Plain bias | Jackknife bias (s.d.) |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in est["rows"]:
+            for p in r["pivots"]:
+                lines.append(
+                    f"| {r['residents']:,} | {r['nodes']:,} | {r['exact']:.3f} | {p['pivots']} | "
+                    f"{p['estimate_ms']:.1f} | {p['share_of_step']:.1%} | {p['plain_bias']:+.3f} | "
+                    f"{p['jackknife_bias']:+.3f} ({p['jackknife_sd']:.3f}) |"
+                )
+        lines += [
+            "",
+            f"The default city at 1,000 residents under each design at month {est['design_month']}, "
+            f"{est['designs'][0]['pivots']} pivots, {est['design_draws']} draws (ODD 7.9's table):",
+            "",
+            "| Design | Network nodes | Exact Gini | Plain bias | Jackknife bias (s.d.) |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for d in est["designs"]:
+            lines.append(
+                f"| {d['design']} | {d['nodes']:,} | {d['exact']:.3f} | {d['plain_bias']:+.3f} | "
+                f"{d['jackknife_bias']:+.3f} ({d['jackknife_sd']:.3f}) |"
+            )
+        lines.append("")
 
     if prof := results.get("profile"):
         lines += ["## Profile of the model step (cProfile, own time per step)", "", _conditions(prof), ""]

@@ -7,7 +7,8 @@
 - ``--full`` (about 30 minutes): more repeats, every sweep configuration three times at both sizes.
 
 Parts: kernel (a), step (b), sweep (c), memory (d), dashboard (e, the page in chromium against the same
-model stepped headless), profile, throughput (f, runs per second per core against a numpy yardstick).
+model stepped headless), profile, throughput (f, runs per second per core against a numpy yardstick),
+estimate (g, the cost and error of the sampled betweenness behind ``leadership_concentration``).
 With ``--only``, the other parts' figures already in ``latest.json`` are kept, each with its own date,
 mode and conditions.
 """
@@ -20,10 +21,20 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import dashboard, kernel, memory, model_step, profiling, report, sweep, throughput
+from benchmarks import (
+    dashboard,
+    kernel,
+    leadership_estimate,
+    memory,
+    model_step,
+    profiling,
+    report,
+    sweep,
+    throughput,
+)
 from benchmarks.common import RESULTS, say
 
-PARTS = ("kernel", "step", "memory", "profile", "throughput", "sweep", "dashboard")
+PARTS = ("kernel", "step", "estimate", "memory", "profile", "throughput", "sweep", "dashboard")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["kernel"] = kernel.run(mode)
             case "step":
                 results["step"] = model_step.run(mode)
+            case "estimate":
+                results["estimate"] = leadership_estimate.run(mode)
             case "memory":
                 results["memory"] = memory.run(mode)
             case "profile":

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from coprod.model.convening import participation_cost, seats, stubbornness, voice_weights
 from coprod.model.deliberation import deffuant
-from coprod.model.inequality import gini, total_variation
+from coprod.model.inequality import gini, jackknife_gini, total_variation
 from coprod.model.jit import kernel
 from coprod.model.kinds import (
     ACADEMIC,
@@ -38,8 +38,13 @@ from coprod.model.kinds import (
 )
 from coprod.model.knowledge import Speech, speak
 from coprod.model.mobilisation import actor_effort, theory_effort
-from coprod.model.network import betweenness, ei_index, within_two_steps
+from coprod.model.network import ei_index, pivot_dependencies, within_two_steps
 from coprod.model.restructuring import LEVERS
+
+# pivot groups of the jackknife that corrects the sampled betweenness Gini (leadership_concentration).
+# Assumption: the grouped jackknife's correction barely depends on it: on the default city at 1,000
+# residents, 4, 8, 16 and 64 groups of the 64 pivots left biases within 0.002 of each other (ODD 7.9)
+JACKKNIFE_GROUPS = 8
 
 MARKERS = (
     "radical_change",
@@ -603,12 +608,16 @@ def _unwarranted(d0: float, d1: float, mean0: float, mean1: float, truth: float)
 
 def leadership_concentration(m) -> float:
     """Gini of betweenness (Freeman 1977; Brandes-Pich sampled estimate) over the governance network:
-    officials, academics, groups and the residents who took part in the last ``run.active_months``."""
+    officials, academics, groups and the residents who took part in the last ``run.active_months``.
+    Exact when the sample covers every node; otherwise the jackknife over pivot groups corrects the
+    sampling's upward bias (:func:`model.inequality.jackknife_gini`, :data:`JACKKNIFE_GROUPS`)."""
     nodes = np.flatnonzero(_active(m))
     if len(nodes) < 3:
         return 0.0
-    bc = betweenness(m.edges, nodes, m.settings.run.betweenness_samples, m.measure_rng)
-    return gini(bc)
+    per_pivot = pivot_dependencies(m.edges, nodes, m.settings.run.betweenness_samples, m.measure_rng)
+    if per_pivot.shape[1] >= len(nodes):  # every node a pivot: the exact betweenness
+        return gini(per_pivot.sum(axis=1, dtype=np.float64))
+    return jackknife_gini(per_pivot, min(JACKKNIFE_GROUPS, per_pivot.shape[1]))
 
 
 # -- the month's readings in one pass (issue 18) ----------------------------------------------------------

@@ -337,18 +337,28 @@ def betweenness(edges: np.ndarray, nodes: np.ndarray, samples: int, rng: np.rand
     """Betweenness centrality of the subgraph induced by ``nodes``, up to a constant factor.
 
     Brandes' (2001) accumulation from ``samples`` random pivots (the Brandes & Pich 2007 estimate; all nodes
-    when ``samples >= len(nodes)``, which is exact): a compiled breadth-first search per pivot
-    (:func:`_pivot_dependencies`) that does the float32 arithmetic of :func:`_plain_betweenness` (one
-    sparse product per level for all pivots at once) in the same order, so the two agree bit for bit; it
-    visits each tie once per pivot where the products visit every tie at every level. Returns one value per
-    entry of ``nodes``, unnormalised: ratios (and so a Gini) are what the outputs use.
+    when ``samples >= len(nodes)``, which is exact): the sum over pivots of :func:`pivot_dependencies`.
+    Returns one value per entry of ``nodes``, unnormalised: ratios (and so a Gini) are what the outputs use.
     """
     n = len(nodes)
     if n < 3:
         return np.zeros(n)
+    return pivot_dependencies(edges, nodes, samples, rng).sum(axis=1, dtype=np.float64)
+
+
+def pivot_dependencies(
+    edges: np.ndarray, nodes: np.ndarray, samples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Each node's dependency on each pivot: an ``n x k`` float32 array (``k = min(samples, n)`` pivots
+    drawn without replacement from ``rng``; every node, in order, when ``samples >= n``), 0 at the pivot.
+
+    A compiled breadth-first search per pivot (:func:`_pivot_dependencies`) that does the float32
+    arithmetic of :func:`_plain_betweenness` (one sparse product per level for all pivots at once) in the
+    same order, so the two agree bit for bit; it visits each tie once per pivot where the products visit
+    every tie at every level. The columns are independent draws of the Brandes-Pich estimate, which is
+    what a jackknife over pivots (:func:`model.inequality.jackknife_gini`) needs."""
     adj, pivots = _induced(edges, nodes, samples, rng)
-    delta = _pivot_dependencies(adj.indptr, adj.indices, pivots.astype(np.int64))
-    return delta.sum(axis=1, dtype=np.float64)
+    return _pivot_dependencies(adj.indptr, adj.indices, pivots.astype(np.int64))
 
 
 def _induced(
