@@ -6,7 +6,9 @@ usable cores, for the local executor (one worker runs in the process itself, mor
 for Dask. Configurations are interleaved within a repeat (rotated from one repeat to the next).
 
 - ``wall``: the whole command, interpreter start and imports included (what a user waits for);
-- ``sweep``: the runner's own ``run now in X s`` (pool or cluster start-up included, imports not).
+- ``sweep``: the runner's own ``run now in X s`` (pool or cluster start-up included, imports not);
+- ``runs``: that less the start-up it reports (``(Y s of it starting the workers)``): how busy the workers
+  are kept once they are there, which is what batching short runs would improve.
 
 Parallel efficiency is ``T1 / (p * Tp)``, with T1 the same executor's one-worker time, on both clocks; the
 Dask slowdown is ``Tp(Dask) / Tp(local pool) - 1``. The targets are judged on the wall clock.
@@ -24,7 +26,7 @@ from pathlib import Path
 from benchmarks.common import ROOT, Section, cores, interleave, median, say, spread
 
 EXPERIMENTS = {"smoke": "experiments/smoke.toml", "compare_designs": "experiments/compare_designs.toml"}
-DONE = re.compile(r"(\d+) of (\d+) runs done.*?run now in ([0-9.]+) s")
+DONE = re.compile(r"(\d+) of (\d+) runs done.*?run now in ([0-9.]+) s(?: \(([0-9.]+) s of it starting)?")
 
 
 def _runner_missing() -> str | None:
@@ -66,7 +68,15 @@ def _once(experiment: str, executor: str, workers: int) -> dict:
     if done.returncode != 0 or not found:
         return {"error": (done.stdout + done.stderr).strip()[-1500:]}
     finished, planned = int(found.group(1)), int(found.group(2))
-    return {"wall": wall, "sweep": float(found.group(3)), "runs": planned, "done": finished}
+    sweep, startup = float(found.group(3)), float(found.group(4) or 0.0)
+    return {
+        "wall": wall,
+        "sweep": sweep,
+        "startup": startup,
+        "runs_clock": sweep - startup,
+        "runs": planned,
+        "done": finished,
+    }
 
 
 def run(mode: str) -> dict:
@@ -98,7 +108,8 @@ def run(mode: str) -> dict:
         cores=p,
         method=(
             "`coprod sweep EXPERIMENT --db <fresh temp> --workers N [--scheduler local]` in a subprocess; "
-            "wall = whole command; sweep = the runner's own 'run now in X s'; efficiency T1/(p*Tp) with "
+            "wall = whole command; sweep = the runner's own 'run now in X s'; runs = sweep less the start-up "
+            "it reports; efficiency T1/(p*Tp) with "
             "T1 the same executor's 1-worker time; ratios taken within a repeat, then the median"
         ),
         rows=rows,
@@ -131,12 +142,14 @@ def _summarise(experiment: str, results: dict, repeats: int, p: int) -> list[dic
                 wall_seconds=median(wall),
                 wall_seconds_range=spread(wall),
                 sweep_seconds=median([r["sweep"] for r in good]),
+                startup_seconds=median([r["startup"] for r in good]),
                 runs_per_second=good[0]["runs"] / median(wall),
             )
         if workers > 1 and (executor, 1) in results:
             one = results[(executor, 1)]
             row["efficiency_wall"] = _paired(one, runs, "wall", workers)
             row["efficiency_sweep"] = _paired(one, runs, "sweep", workers)
+            row["efficiency_runs"] = _paired(one, runs, "runs_clock", workers)
         if executor == "dask" and workers == p and ("local", p) in results:
             local = results[("local", p)]
             slower_wall = _paired(runs, local, "wall")

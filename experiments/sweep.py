@@ -53,6 +53,7 @@ class SweepReport:
     counts: dict[str, int]
     seconds: float
     failures: list[tuple[str, str, str]]
+    startup: float = 0.0  # of ``seconds``: starting the worker processes or connecting to the cluster
 
     @property
     def complete(self) -> bool:
@@ -94,6 +95,7 @@ def sweep(
         workers = max(1, min(workers, len(tasks)))
     with ExitStack() as stack:
         executor = pool = None
+        started = time.perf_counter()
         if not tasks:
             where = ""
         elif scheduler is not None:
@@ -111,6 +113,7 @@ def sweep(
             pool = LocalPool(workers)
             stack.callback(pool.close)
             where = f" on {workers} local process{'es' if workers > 1 else ''}"
+        startup = time.perf_counter() - started
         # recorded once the workers are there: a scheduler that cannot be reached leaves the file as it was
         try:
             store.record_experiment(experiment.name, definition, experiment.root_seed, version)
@@ -157,7 +160,14 @@ def sweep(
         if row["status"] != "done" and row["run_key"] in keys
     ]
     return SweepReport(
-        experiment.name, store.path, len(runs), len(tasks), counts, time.perf_counter() - clock, failures
+        experiment.name,
+        store.path,
+        len(runs),
+        len(tasks),
+        counts,
+        time.perf_counter() - clock,
+        failures,
+        startup,
     )
 
 
