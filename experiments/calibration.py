@@ -611,9 +611,9 @@ class _executor:
             return lambda f, xs: list(executor.map(f, list(xs)))
         if self.workers == 1:
             return map
-        import multiprocessing
+        from coprod.experiments.executors import worker_context
 
-        pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
+        pool = ProcessPoolExecutor(self.workers, mp_context=worker_context())
         self._stack.callback(pool.shutdown)
         return lambda f, xs: list(pool.map(f, list(xs)))
 

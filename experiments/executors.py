@@ -49,6 +49,20 @@ class _Worker:
     since: float = 0.0
 
 
+def worker_context():
+    """The multiprocessing context of local worker processes (the local pool's, a calibration's): where
+    the platform has it, a forkserver that has already imported the model and loaded its compiled kernels
+    (:mod:`model.warm`), so that workers fork with them instead of each importing the model and loading the
+    kernels on its first run; else spawn."""
+    import multiprocessing
+
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["coprod.experiments.executors", "coprod.model", "coprod.model.warm"])
+    return context
+
+
 class LocalPool:
     """Worker processes on this machine, one run at a time each, watched by the coordinator.
 
@@ -59,16 +73,7 @@ class LocalPool:
     """
 
     def __init__(self, size: int):
-        import multiprocessing
-
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        self.context = multiprocessing.get_context(method)
-        if method == "forkserver":
-            # workers fork from a server that has already imported the model and compiled its kernels: no
-            # per-worker import or compilation cost
-            self.context.set_forkserver_preload(
-                ["coprod.experiments.executors", "coprod.model", "coprod.model.warm"]
-            )
+        self.context = worker_context()
         self.workers: list[_Worker] = []
         for _ in range(size):
             self.workers.append(self._start())
@@ -234,4 +239,4 @@ def dask_executor(scheduler: str, workers: int, stack: ExitStack) -> tuple[Execu
     return client.get_executor(pure=False), slots
 
 
-__all__ = ["InlineExecutor", "LocalPool", "cores", "dask_executor"]
+__all__ = ["InlineExecutor", "LocalPool", "cores", "dask_executor", "worker_context"]
