@@ -129,6 +129,18 @@ def targets(results: dict) -> list[dict]:
         }
     )
 
+    scale = results.get("scaling") or {}
+    at16 = next((r for r in scale.get("rows", []) if (r["executor"], r["workers"]) == ("local", 16)), None)
+    e16 = at16.get("efficiency_runs") if at16 else None
+    out.append(
+        {
+            "target": "Parallel efficiency >= 0.80 at 16 workers, compare-designs (local pool, runs "
+            "without the workers' start-up)",
+            "figure": f"{e16:.2f}" if e16 is not None else scale.get("skipped", "not measured"),
+            "status": _judge(None if e16 is None else e16 >= 0.80),
+        }
+    )
+
     gain = through.get("speedup_over_baseline") if through else None
     out.append(
         {
@@ -341,6 +353,32 @@ def markdown(results: dict) -> str:
             "(`benchmarks/results/throughput_baseline.json`, kept across runs).",
             "",
         ]
+
+    if scale := results.get("scaling"):
+        lines += ["## (h) Sweep scaling to 16 workers (issue 18)", "", _conditions(scale), ""]
+        if scale.get("skipped"):
+            lines += [scale["skipped"] + ".", ""]
+        else:
+            lines += [
+                f"`coprod sweep` of {scale['experiment']} at each worker count; efficiency T1/(p*Tp) on the "
+                "whole command's clock / the runner's / the runs alone (less the workers' start-up).",
+                "",
+                "| Executor | Workers | Wall s | Start-up s | Efficiency (wall / sweep / runs) |",
+                "|---|---:|---:|---:|---|",
+            ]
+            for r in scale["rows"]:
+                if "wall_seconds" not in r:
+                    lines.append(f"| {r['executor']} | {r['workers']} | failed ||||")
+                    continue
+                eff = " / ".join(
+                    f"{r[k]:.2f}" if r.get(k) is not None else "-"
+                    for k in ("efficiency_wall", "efficiency_sweep", "efficiency_runs")
+                )
+                lines.append(
+                    f"| {r['executor']} | {r['workers']} | {r['wall_seconds']:.1f} | "
+                    f"{r['startup_seconds']:.1f} | {eff if r['workers'] > 1 else ''} |"
+                )
+            lines.append("")
 
     if est := results.get("estimate"):
         lines += [

@@ -8,7 +8,8 @@
 
 Parts: kernel (a), step (b), sweep (c), memory (d), dashboard (e, the page in chromium against the same
 model stepped headless), profile, throughput (f, runs per second per core against a numpy yardstick),
-estimate (g, the cost and error of the sampled betweenness behind ``leadership_concentration``).
+estimate (g, the cost and error of the sampled betweenness behind ``leadership_concentration``),
+scaling (h, parallel efficiency at 2-16 workers; measured only on 4 cores or more).
 With ``--only``, the other parts' figures already in ``latest.json`` are kept, each with its own date,
 mode and conditions.
 """
@@ -29,12 +30,13 @@ from benchmarks import (
     model_step,
     profiling,
     report,
+    scaling,
     sweep,
     throughput,
 )
 from benchmarks.common import RESULTS, say
 
-PARTS = ("kernel", "step", "estimate", "memory", "profile", "throughput", "sweep", "dashboard")
+PARTS = ("kernel", "step", "estimate", "memory", "profile", "throughput", "sweep", "scaling", "dashboard")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["throughput"] = throughput.run(mode, out)
             case "sweep":
                 results["sweep"] = sweep.run(mode)
+            case "scaling":
+                results["scaling"] = scaling.run(mode)
             case "dashboard":
                 results["dashboard"] = dashboard.run(mode, out)
             case _:
