@@ -355,8 +355,9 @@ def pivot_dependencies(
     A compiled breadth-first search per pivot (:func:`_pivot_dependencies`) that does the float32
     arithmetic of :func:`_plain_betweenness` (one sparse product per level for all pivots at once) in the
     same order, so the two agree bit for bit; it visits each tie once per pivot where the products visit
-    every tie at every level. The columns are independent draws of the Brandes-Pich estimate, which is
-    what a jackknife over pivots (:func:`model.inequality.jackknife_gini`) needs."""
+    every tie at every level. The columns are exchangeable draws of the Brandes-Pich estimate (pivots drawn
+    at random without replacement), which is what a jackknife over pivots
+    (:func:`model.inequality.jackknife_gini`) needs."""
     adj, pivots = _induced(edges, nodes, samples, rng)
     return _pivot_dependencies(adj.indptr, adj.indices, pivots.astype(np.int64))
 
