@@ -85,7 +85,7 @@ def main_sweep(args) -> int:
         f"{report.experiment}: {counts.get('done', 0)} of {report.planned} runs done, "
         f"{counts.get('failed', 0)} failed, {counts.get('timed_out', 0)} timed out, "
         f"{counts['missing']} not run; {report.ran} run now in {report.seconds:.1f} s"
-        + (f" ({report.startup:.1f} s of it starting the workers)" if report.startup >= 0.05 else "")
+        + (f" ({report.startup:.1f} s of it starting the workers)" if report.startup is not None else "")
         + f"; database {report.db}"
     )
     for key, status, error in report.failures[:5]:

@@ -53,7 +53,8 @@ class SweepReport:
     counts: dict[str, int]
     seconds: float
     failures: list[tuple[str, str, str]]
-    startup: float = 0.0  # of ``seconds``: starting the worker processes or connecting to the cluster
+    # of ``seconds``: starting the worker processes or connecting to the cluster (None: run in this process)
+    startup: float | None = None
 
     @property
     def complete(self) -> bool:
@@ -113,7 +114,7 @@ def sweep(
             pool = LocalPool(workers)
             stack.callback(pool.close)
             where = f" on {workers} local process{'es' if workers > 1 else ''}"
-        startup = time.perf_counter() - started
+        startup = None if not tasks or inline else time.perf_counter() - started
         # recorded once the workers are there: a scheduler that cannot be reached leaves the file as it was
         try:
             store.record_experiment(experiment.name, definition, experiment.root_seed, version)
