@@ -31,10 +31,15 @@ INTERVAL = 12  # months between estimates: run.betweenness_interval's default
 DESIGN_MONTH, DESIGN_PIVOTS, DESIGN_DRAWS = 120, 64, 30
 
 
-def _errors(model, pivots: int, draws: int, rng: np.random.Generator) -> dict:
-    """Exact Gini of the model's governance network, and the estimates' errors and cost over draws."""
+def _network(model) -> tuple[np.ndarray, float]:
+    """The model's governance network (its nodes) and the exact Gini of their betweenness."""
     nodes = np.flatnonzero(_active(model))
-    exact = gini(betweenness(model.edges, nodes, len(nodes), None))
+    return nodes, gini(betweenness(model.edges, nodes, len(nodes), None))
+
+
+def _errors(model, network, pivots: int, draws: int, rng: np.random.Generator) -> dict:
+    """The estimates' errors against the exact Gini, and their cost, over ``draws`` pivot draws."""
+    nodes, exact = network
     plain, corrected, seconds = [], [], []
     for _ in range(draws):
         start = time.perf_counter()
@@ -68,10 +73,11 @@ def run(mode: str) -> dict:
             steps.append(time.perf_counter() - start)
         step_s = median(steps)
         rng = np.random.default_rng(residents)
-        row = {"residents": residents, "step_ms": step_s * 1e3, "pivots": []}
+        network = _network(model)
+        row = {"residents": residents, "step_ms": step_s * 1e3, "nodes": len(network[0]), "exact": network[1]}
+        row["pivots"] = []
         for k in PIVOTS:
-            e = _errors(model, k, DRAWS[mode], rng)
-            row.update(nodes=e["nodes"], exact=e["exact"])
+            e = _errors(model, network, k, DRAWS[mode], rng)
             e["estimate_ms"] = e.pop("estimate_s") * 1e3
             e["share_of_step"] = e["estimate_ms"] / (e["estimate_ms"] + INTERVAL * row["step_ms"])
             row["pivots"].append(e)
@@ -82,7 +88,7 @@ def run(mode: str) -> dict:
         model = GovernanceModel(Scenario.build({"design": {"kind": kind.value}}), record=False)
         for _ in range(DESIGN_MONTH):
             model.step()
-        e = _errors(model, DESIGN_PIVOTS, DESIGN_DRAWS, np.random.default_rng(DESIGN_MONTH))
+        e = _errors(model, _network(model), DESIGN_PIVOTS, DESIGN_DRAWS, np.random.default_rng(DESIGN_MONTH))
         designs.append({"design": kind.value, **e})
         say(f"estimate: {kind.value} at month {DESIGN_MONTH}: {e}")
     return section.finish(
