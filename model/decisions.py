@@ -74,6 +74,9 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
     officials, chance, citizen_side, citizen, w_c, residents = _sides_kernel(
         p.kind, idx, weights, p.accountability, p.trust
     )
+    human = getattr(m, "human", None)  # officials people play (:mod:`model.choices`)
+    if human:
+        chance = human.deference(officials, chance)
     defers = m.rng.random(len(officials)) < chance
     rule = s.design.decision_rule
     if len(citizen) == 0:
@@ -128,7 +131,10 @@ def decide(m, idx: np.ndarray, weights: np.ndarray) -> Decision:
         )
         if s.design.experiments > 0:  # the others, in the meeting's order
             d.teams = _split(m, kept, s.design.experiments)
-    d.published = bool(m.rng.random() < m.structure["transparency"])
+    published = m.structure["transparency"]
+    if human:
+        published = human.publish_chance(officials, published)
+    d.published = bool(m.rng.random() < published)
     if d.consensus:
         _conform(m, idx, weights)
     else:
@@ -320,6 +326,9 @@ def _allocate(m, population: np.ndarray, position: float) -> np.ndarray:
     s = m.settings
     # citizens who set the agenda put distribution on it (doubly so when they take part in that stage)
     agenda = m.structure["agenda_setting"] * (1 + ("agenda" in s.design.stages)) / 2
+    human = getattr(m, "human", None)
+    if human:  # officials people play may put need on their part of the agenda (:mod:`model.choices`)
+        agenda = human.agenda(m, agenda)
     tilt = s.design.need_weighting + 2 * max(0.0, position - s.behaviour.support_line) + agenda
     return _normalise(population * m.need**tilt)
 

@@ -7,6 +7,7 @@ from typing import Any
 import mesa
 import numpy as np
 from coprod.model.agents import KINDS
+from coprod.model.choices import Plan, plan
 from coprod.model.conditions import readiness
 from coprod.model.convening import convene
 from coprod.model.decisions import decide
@@ -114,6 +115,9 @@ class GovernanceModel(mesa.Model):
             for index in np.flatnonzero(p.kind == code).tolist():
                 agent_class(self, index)
 
+        self.human: Plan | None = None  # the choices of the agents people play (:meth:`choose`)
+        self._designed: Scenario | None = None  # the settings before a month's played facilitation
+
         self.memory = baseline(self)
         self.recording = record  # Mesa's DataCollector reads every month
         self._outputs: dict[str, float] = {}
@@ -137,8 +141,16 @@ class GovernanceModel(mesa.Model):
     # ----------------------------------------------------------------------------- the mechanisms
 
     def convene(self) -> None:
-        """The design selects who takes part this month (:mod:`model.convening`)."""
+        """The design selects who takes part this month (:mod:`model.convening`); agents people play come,
+        stay away and facilitate as they chose (:mod:`model.choices`)."""
+        if self.human:
+            self._as_designed()
+            self.human.start_month(self)
         convene(self)
+        if self.human:
+            self.human.attend(self)
+            self._designed = self.settings
+            self.human.facilitate(self, self._designed)
         self.flows.meeting = np.flatnonzero(self.people.taking_part)
 
     def deliberate(self) -> None:
@@ -164,7 +176,10 @@ class GovernanceModel(mesa.Model):
         spread_theories(self, self.flows.outcome)
 
     def mobilise(self) -> None:
-        """Actors act on the theory of change they hold (:mod:`model.mobilisation`)."""
+        """Actors act on the theory of change they hold (:mod:`model.mobilisation`); played groups on the
+        one their organiser chose."""
+        if self.human:
+            self.human.act_on_theories(self)
         mobilise(self)
 
     def rewire(self) -> None:
@@ -179,6 +194,29 @@ class GovernanceModel(mesa.Model):
         """What the outputs of :mod:`model.metrics` remember; with ``record``, every output, once per step."""
         remember(self)
         self._collect()
+
+    # ----------------------------------------------------------------------------- people playing
+
+    def choose(self, choices: dict[int, dict[str, Any]]) -> None:
+        """Agents played by people: ``{agent: {choice: value}}`` (:data:`model.choices.CHOICES`) replaces
+        their simulated behaviour in every following month until the next ``choose``; ``{}`` hands them all
+        back to the simulation. :class:`model.choices.ChoiceError` (one line) for a choice not allowed."""
+        checked = plan(self, choices)
+        self._as_designed()
+        self.human = checked
+
+    def redesign(self, design: str | None = None, theory: str | None = None) -> None:
+        """An institutional experiment: from the next month the city runs under another ``design.kind`` or
+        ``theory.kind`` (their presets re-applied, the user's own settings kept; the governance structure
+        the city has reached carries over). Raises :class:`model.scenario.ScenarioError` for a bad name."""
+        changes = {f"{key}.kind": value for key, value in (("design", design), ("theory", theory)) if value}
+        self._as_designed()
+        self.settings = self.settings.with_overrides(changes, source="<redesign>")
+
+    def _as_designed(self) -> None:
+        """Undo a month's played facilitation (:meth:`model.choices.Plan.facilitate`)."""
+        if self._designed is not None:
+            self.settings, self._designed = self._designed, None
 
     @property
     def outputs(self) -> dict[str, float]:

@@ -74,6 +74,9 @@ def speak(m, idx: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> 
     mentions = int(held.sum())  # one draw of each kind per item held, in the order of np.nonzero
     said_draws = rng.random(mentions)
     belief_draws = rng.random(mentions)
+    human = getattr(m, "human", None)
+    if human:  # what the players present chose to bring up (:mod:`model.choices`)
+        human.mentions(p.knows, idx, held, said_draws)
     said, believed_said, lay_held, believed = _speak_kernel(
         p.knows,
         idx,
