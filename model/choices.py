@@ -1,9 +1,10 @@
 """Human choices: a person takes over one agent, and their choices replace its simulated behaviour.
 
 Workshop mode (``coprod workshop``, :mod:`coprod.workshop`) lets participants play agents of a live city, as
-in role-playing simulations for companion modelling (Étienne 2014, *Companion Modelling*, ch. 5 on
-"hybrid agents") and NetLogo HubNet. This module is the model's side of it: which choices each role has,
-how each one maps onto the agent's state or onto one draw of a mechanism, and what the agent would know.
+role-playing games coupled to agent-based models do in companion modelling (Barreteau et al. 2003; Étienne
+2014) and participatory simulations in NetLogo HubNet (Wilensky & Stroup 1999). This module is the model's
+side of it: which choices each role has, how each one maps onto the agent's state or onto one draw of a
+mechanism, and what the agent would know.
 Everything not chosen stays simulated: a missing key, or an agent nobody plays, follows the model's rules.
 
 A plan (``GovernanceModel.choose(plan)``, ``{agent: {choice: value}}``) applies to every following month
