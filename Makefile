@@ -9,7 +9,7 @@ PYTHON_FOR_VENV := $(shell for p in python3.12 python3.13 python3.14 python3; do
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: run test lint dashboard bench clean setup browser
+.PHONY: run test lint dashboard workshop bench clean setup browser
 
 # Browser tests drive Debian's chromium (playwright cannot download browsers on these machines).
 browser:
@@ -50,6 +50,10 @@ lint: $(STAMP)
 
 dashboard: $(STAMP)
 	$(VENV)/bin/coprod dashboard $(if $(PORT),--port $(PORT))
+
+# A live workshop on one city: make workshop [SCENARIO=scenarios/....toml] [PORT=8766]
+workshop: $(STAMP)
+	$(VENV)/bin/coprod workshop $(or $(SCENARIO),scenarios/citizens_assembly.toml) $(if $(PORT),--port $(PORT))
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run

@@ -1,5 +1,5 @@
 """The ``coprod`` command line: validate, params, cities, hypotheses, run, sweep, analyze, discover, regret,
-calibrate, rerun, dashboard.
+calibrate, rerun, dashboard, workshop.
 
 Bad input (a scenario, an experiment file, a ``--set``, a results file) exits with status 2 and one line
 per problem, ``FILE: key: what is wrong (got VALUE, allowed RANGE)``, writing nothing. A fault of the
@@ -42,7 +42,11 @@ CITY_HELP = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["workshop"]:  # its own parser: `coprod workshop SCENARIO` or `coprod workshop replay ...`
+        args = argparse.Namespace(command="workshop", rest=argv[1:], handler=_workshop)
+    else:
+        args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
     except ScenarioError as err:
@@ -230,6 +234,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
     p.set_defaults(handler=_dashboard)
+
+    p = sub.add_parser(
+        "workshop",
+        add_help=False,
+        help="a live workshop: participants play agents of one city (SCENARIO), or replay|export|rerun one",
+    )
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(handler=_workshop)
     return parser
 
 
@@ -452,6 +464,12 @@ def _dashboard(args) -> int:
     from coprod.dashboards.serve import main_dashboard
 
     return main_dashboard(args)
+
+
+def _workshop(args) -> int:
+    from coprod.workshop_command import main_workshop
+
+    return main_workshop(args.rest)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from coprod.dashboards.results import (
 )
 from coprod.dashboards.session import Setup, from_stored
 from coprod.dashboards.widgets import Prose, Svg
+from coprod.dashboards.workshops_view import WorkshopsView
 from coprod.experiments.plots import _colours, _designs
 from coprod.experiments.report_figures import FOREST_ROWS, forest_plot
 from coprod.experiments.report_labels import FAMILIES, direction, label, ranked, value_label
@@ -277,8 +278,9 @@ def Browse(on_open: Callable[[Draft, str], None] | None = None, setup: Setup | N
             solara.Text("No results files there yet. `coprod sweep EXPERIMENT` writes one.")
         if path is None:
             return
+        WorkshopsView(str(path))
         if not runs:
-            solara.Text("This file holds no runs yet.")
+            solara.Text("This file holds no runs of experiments yet.")
             return
         shown = next(k for k, v in experiments.items() if v == current)
         choices = ranked_outputs()
