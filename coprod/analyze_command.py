@@ -1,5 +1,5 @@
-"""``coprod analyze --db PATH [--experiment NAME] [--out DIR]``: the report of every chosen experiment,
-written and summed up on the terminal.
+"""``coprod analyze --db PATH [--experiment NAME | --workshop ID] [--out DIR]``: the report of every chosen
+experiment, or of one workshop, written and summed up on the terminal.
 
 Every chosen experiment (all of them without ``--experiment``) is read, checked and prepared in memory
 (:func:`experiments.report.prepare`), every target is checked, and only then is anything written: a file
@@ -8,6 +8,10 @@ or ``results/``; one folder per experiment, under a safe name, when there are se
 link (:mod:`experiments.untrusted`). A value in the file that is not what it must be is one line and exit 2
 (:class:`experiments.store.StoreError`); the terminal shows each experiment's ranked summary (a grid
 experiment) or its summary and sensitivity tables, its notes, and where the report was written.
+
+``--workshop ID`` reads the file's workshop tables instead (:mod:`coprod.workshop.report`: workshop.md,
+branches.csv, choices.csv, markers.png), into ``--out`` or ``results/workshop_<ID>/``, by the same rule:
+prepared in memory, targets checked, then written.
 """
 
 from __future__ import annotations
@@ -24,8 +28,36 @@ from coprod.experiments.untrusted import check_targets, plain, safe_name, shown,
 
 def main_analyze(args) -> int:
     """``coprod analyze``: print each summary table and the paths of the report and the database."""
+    if getattr(args, "workshop", None) is not None:
+        if args.experiment is not None:
+            raise StoreError(
+                f"{args.db}: --experiment {shown(args.experiment)} and --workshop {shown(args.workshop)}: "
+                "a report is of one or the other; give one"
+            )
+        return _analyze_workshop(args)
     with Store.existing(args.db) as store:
         return _analyze_all(store, args)
+
+
+def _analyze_workshop(args) -> int:
+    """One workshop's report (:func:`coprod.workshop.report.prepare`), written where ``--out`` says."""
+    from coprod.workshop.record import WorkshopRecord
+    from coprod.workshop.report import prepare as prepare_workshop
+
+    record = WorkshopRecord.existing(args.db)
+    try:
+        prepared = prepare_workshop(record, args.workshop)
+    finally:
+        record.close()
+    root = RESULTS_DIR if args.out is None else Path(args.out)
+    out = root if args.out is not None else root / safe_name(f"workshop_{args.workshop}")
+    check_targets(out, list(prepared.contents), root)
+    write_files(out, prepared.contents, root)
+    print(prepared.terminal)
+    print(f"report: {out / 'workshop.md'}")
+    print(f"tables and plot: {out}/")
+    print(f"database: {args.db}")
+    return 0
 
 
 def _analyze_all(store, args) -> int:
@@ -50,6 +82,14 @@ def _analyze_all(store, args) -> int:
                 f"{args.db}: holds {singles} single run{'s' if singles > 1 else ''} recorded by `coprod run "
                 "--db` and no experiment; analyze reads experiments from `coprod sweep`. Look at a single "
                 f"run with `coprod rerun --db {args.db} RUN_KEY` or in the dashboard's Stored results"
+            )
+        from coprod.workshop.record import workshop_ids
+
+        workshops = workshop_ids(store.db)
+        if workshops:
+            held = ", ".join(plain(w, 40) for w in workshops[:10]) + (", ..." if len(workshops) > 10 else "")
+            raise StoreError(
+                f"{args.db}: no experiments recorded, but workshops {held}; analyse one with --workshop ID"
             )
         raise StoreError(f"{args.db}: no experiments recorded (run `coprod sweep` first)")
     root = RESULTS_DIR if args.out is None else Path(args.out)

@@ -190,6 +190,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="summaries, sensitivity indices, plots and report.html")
     p.add_argument("--db", required=True, metavar="PATH")
     p.add_argument("--experiment", metavar="NAME")
+    p.add_argument(
+        "--workshop", metavar="ID", help="a workshop's report: who played, each branch's rounds and markers"
+    )
     p.add_argument("--out", metavar="DIR")
     p.set_defaults(handler=_analyze)
 

@@ -98,6 +98,32 @@ COLUMNS = {
 }
 
 
+@contextmanager
+def transaction(conn: sqlite3.Connection, path, what: str) -> Iterator[None]:
+    """One transaction on ``conn`` (the file at ``path``); a failed write is rolled back and raised as
+    :class:`StoreWriteError`, which names ``what`` could not be recorded.
+
+    It takes the write lock first (``BEGIN IMMEDIATE``), so that a file another connection is writing is
+    waited for up to SQLite's busy timeout (5 s), not refused at once. The results file's experiment tables
+    (:class:`Store`) and its workshop tables (:class:`coprod.workshop.record.WorkshopRecord`) both write
+    through it.
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as err:
+        raise StoreWriteError(
+            f"{path}: could not record {what} ({err}); nothing of it was written, and what was "
+            f"recorded before is whole; {_ADVICE.get(_code(err), 'check the disk and the file')}"
+        ) from None
+
+
 class StoreError(Exception):
     """The file cannot be used as a results database (not one, wrong schema version, damaged): the
     user's input, exit status 2."""
@@ -374,28 +400,9 @@ class Store:
 
     # ------------------------------------------------------------------------------------ writing
 
-    @contextmanager
-    def _writing(self, what: str) -> Iterator[None]:
-        """One transaction; a failed write is rolled back and raised as :class:`StoreWriteError`.
-
-        It takes the write lock first (``BEGIN IMMEDIATE``), so that a file another connection is
-        writing is waited for up to SQLite's busy timeout (5 s), not refused at once.
-        """
-        conn = self.db.conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as err:
-            raise StoreWriteError(
-                f"{self.path}: could not record {what} ({err}); nothing of it was written, and what was "
-                f"recorded before is whole; {_ADVICE.get(_code(err), 'check the disk and the file')}"
-            ) from None
+    def _writing(self, what: str):
+        """One transaction of this file (:func:`transaction`)."""
+        return transaction(self.db.conn, self.path, what)
 
     def record_experiment(self, name: str, definition: dict, root_seed: int, code_version: str) -> None:
         if self._has("experiments", name):

@@ -60,3 +60,35 @@ def texts(root) -> list[str]:
     import ipyvuetify as v
 
     return [c for w in widgets(root) if isinstance(w, v.Html) for c in w.children if isinstance(c, str)]
+
+
+WORKSHOP_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "participatory_budgeting.toml"
+
+
+def tiny_workshop_city():
+    """The workshop tests' small city: participatory budgeting, 150 residents, seed 11."""
+    from coprod.model import load_scenario
+
+    return load_scenario(WORKSHOP_SCENARIO).with_overrides({"population.residents": 150, "run.seed": 11})
+
+
+def recorded(db: Path, name: str | None = None):
+    """A workshop in ``db`` with two played rounds on main and a branch from round 1 with one more round
+    (after a change of theory): the workshop and the branch's name."""
+    from coprod.workshop.engine import Workshop
+
+    w = Workshop.start(tiny_workshop_city(), db, months_per_round=2, name=name)
+    a = w.join(w.join_code, "Ann", "resident", marginalised=True)
+    g = w.join(w.join_code, "Gus", "organiser")
+    f = w.facilitator_token
+    for plan in ([(a, {"attend": "stay_away"}), (g, {"act": "experiment"})], [(a, {"view": 0.1})]):
+        n = w.open_round(f)
+        for p, payload in plan:
+            w.submit(p.token, n, payload)
+        w.close_round(f)
+    branch = w.rewind(f, 1)
+    w.redesign(f, theory="structural")
+    n = w.open_round(f, months=3)
+    w.submit(g.token, n, {"act": "mobilise"})
+    w.close_round(f)
+    return w, branch

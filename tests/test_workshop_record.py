@@ -16,33 +16,12 @@ from coprod.workshop.replay import scenario_from_text, scenario_text
 
 from coprod import workshop_command
 from coprod.cli import main
+from tests.support import WORKSHOP_SCENARIO as SCENARIO
+from tests.support import recorded
+from tests.support import tiny_workshop_city as tiny
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = ROOT / "scenarios" / "participatory_budgeting.toml"
 SWEEP_TABLES = ("meta", "experiments", "runs", "steps")
-
-
-def tiny():
-    return load_scenario(SCENARIO).with_overrides({"population.residents": 150, "run.seed": 11})
-
-
-def recorded(db: Path) -> tuple[Workshop, str]:
-    """A workshop with two played rounds on main and a branch from round 1 with one more round."""
-    w = Workshop.start(tiny(), db, months_per_round=2)
-    a = w.join(w.join_code, "Ann", "resident", marginalised=True)
-    g = w.join(w.join_code, "Gus", "organiser")
-    f = w.facilitator_token
-    for plan in ([(a, {"attend": "stay_away"}), (g, {"act": "experiment"})], [(a, {"view": 0.1})]):
-        n = w.open_round(f)
-        for p, payload in plan:
-            w.submit(p.token, n, payload)
-        w.close_round(f)
-    branch = w.rewind(f, 1)
-    w.redesign(f, theory="structural")
-    n = w.open_round(f, months=3)
-    w.submit(g.token, n, {"act": "mobilise"})
-    w.close_round(f)
-    return w, branch
 
 
 def dump(db: Path, tables=SWEEP_TABLES) -> dict:

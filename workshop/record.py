@@ -49,22 +49,12 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import sqlite_utils
-from coprod.experiments.store import (
-    _ADVICE,
-    BUSY_TIMEOUT_S,
-    Store,
-    StoreError,
-    StoreWriteError,
-    _code,
-    sqlite_problem,
-)
+from coprod.experiments.store import BUSY_TIMEOUT_S, Store, StoreError, sqlite_problem, transaction
 from coprod.model import OUTPUTS
 
 WORKSHOP_SCHEMA_VERSION = 1
@@ -150,6 +140,13 @@ def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
+def workshop_ids(db: sqlite_utils.Database) -> list[str]:
+    """The workshops of the results file open as ``db``, the most recent first; none without the tables."""
+    if "workshops" not in db.table_names():
+        return []
+    return [r[0] for r in db.execute("SELECT id FROM workshops ORDER BY created DESC, rowid DESC")]
+
+
 class WorkshopRecord:
     """The workshop tables of one results file. ``WorkshopRecord(path)`` opens it for writing (creating the
     file and its tables if needed); :meth:`existing` opens it read-only (``coprod workshop replay``)."""
@@ -217,26 +214,11 @@ class WorkshopRecord:
                 self.db[table].create(columns, pk=pk if len(pk) > 1 else pk[0])
             self.db["meta"].insert({"key": META_KEY, "value": str(WORKSHOP_SCHEMA_VERSION)}, pk="key")
 
-    @contextmanager
-    def _writing(self, what: str) -> Iterator[None]:
-        """One transaction; a failed write is rolled back and raised as :class:`StoreWriteError`."""
+    def _writing(self, what: str):
+        """One transaction (:func:`coprod.experiments.store.transaction`); refused when read-only."""
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only; cannot record {what}")
-        conn = self.db.conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as err:
-            raise StoreWriteError(
-                f"{self.path}: could not record {what} ({err}); nothing of it was written, and what was "
-                f"recorded before is whole; {_ADVICE.get(_code(err), 'check the disk and the file')}"
-            ) from None
+        return transaction(self.db.conn, self.path, what)
 
     def close(self) -> None:
         self.db.close()
@@ -332,7 +314,7 @@ class WorkshopRecord:
 
     def workshop_ids(self) -> list[str]:
         """Every workshop, the most recent first."""
-        return [r[0] for r in self.db.execute("SELECT id FROM workshops ORDER BY created DESC, rowid DESC")]
+        return workshop_ids(self.db)
 
     def participants(self, workshop: str) -> list[dict]:
         return list(self.db["workshop_participants"].rows_where("workshop = ?", [workshop], order_by="rowid"))
