@@ -6,12 +6,9 @@ browser session gets its own models: they are made inside the components, never 
 
 from __future__ import annotations
 
-import warnings
-
 import coprod.model.warm  # noqa: F401  the kernels compiled (or loaded) before the first page, not during it
 import solara
-import solara.server.settings
-from coprod.dashboards import guard
+from coprod.dashboards import guard, solara_settings
 from coprod.dashboards.browse import Browse
 from coprod.dashboards.choices import Draft
 from coprod.dashboards.compare import Compare
@@ -23,19 +20,7 @@ from coprod.dashboards.widgets import CSS
 # (Solara runs this file at start-up, before it accepts a connection).
 guard.install()
 
-# Solara's "This website runs on Solara" banner sits fixed over the bottom right corner of the page, where it
-# covered the network's legend on a 1280x720 projector; Solara's own theme setting turns it off.
-solara.server.settings.theme.show_banner = False
-# Solara warns on every page load over plain http from any host but "localhost" (127.0.0.1 included) that
-# it cannot set its session cookie with samesite=none, which only matters when the page is embedded in an
-# iframe on another site; it then uses samesite=lax, which is right for this page. Only that warning, from
-# that module, is silenced.
-warnings.filterwarnings(
-    "ignore",
-    message=r"Cookies with samesite=none require https",
-    category=UserWarning,
-    module=r"solara\.server\.starlette",
-)
+solara_settings.apply()
 
 TITLE = "Just coproduction in the city: a workshop simulator"
 INTRO = (

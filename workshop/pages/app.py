@@ -7,10 +7,8 @@ and that page refuses anyone without the facilitator's token.
 
 from __future__ import annotations
 
-import warnings
-
 import solara
-import solara.server.settings
+from coprod.dashboards import solara_settings
 from coprod.dashboards.widgets import CSS as DASHBOARD_CSS
 
 from .common import CSS
@@ -21,14 +19,7 @@ from .projector import Project
 
 TITLE = "Workshop: just coproduction in the city"
 
-solara.server.settings.theme.show_banner = False
-# As in the dashboard (dashboards/app.py): the samesite=none cookie warning over plain http, only that one.
-warnings.filterwarnings(
-    "ignore",
-    message=r"Cookies with samesite=none require https",
-    category=UserWarning,
-    module=r"solara\.server\.starlette",
-)
+solara_settings.apply()  # as in the dashboard: no banner, no samesite warning over plain http
 
 
 @solara.component

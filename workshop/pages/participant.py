@@ -179,14 +179,13 @@ def Form(role: str, agent: dict, draft: dict, set_draft):
     def put(key: str):
         return lambda value: set_draft(_set(draft, key, value))
 
+    def pick(key: str, question: str, labels: dict[str, str]) -> None:
+        """A question and one button per answer, "Let the simulation decide" last."""
+        solara.Text(question, classes=["ws-question"])
+        Options({**labels, SIMULATED: words.SIMULATED}, draft.get(key, SIMULATED), put(key), f"ws-{key}")
+
     if role == "resident":
-        solara.Text("Do you come this month?", classes=["ws-question"])
-        Options(
-            {**words.ATTEND, SIMULATED: words.SIMULATED},
-            draft.get("attend", SIMULATED),
-            put("attend"),
-            "ws-attend",
-        )
+        pick("attend", "Do you come this month?", words.ATTEND)
         Level("view", words.VIEW, words.VIEW_ENDS, draft, set_draft, _start(agent, "view"))
         Level("salience", words.SALIENCE, words.SALIENCE_ENDS, draft, set_draft, _start(agent, "salience"))
         Share(knowledge_items(agent), draft, set_draft)
@@ -199,18 +198,9 @@ def Form(role: str, agent: dict, draft: dict, set_draft):
             lambda value: set_draft(_set(draft, "publish", {"yes": True, "no": False}.get(value, SIMULATED))),
             "ws-publish",
         )
-        solara.Text("The agenda", classes=["ws-question"])
-        Options(
-            {**words.AGENDA, SIMULATED: words.SIMULATED},
-            draft.get("agenda", SIMULATED),
-            put("agenda"),
-            "ws-agenda",
-        )
+        pick("agenda", "The agenda", words.AGENDA)
     else:
-        solara.Text(words.ACT_QUESTION[role], classes=["ws-question"])
-        Options(
-            {**words.ACT[role], SIMULATED: words.SIMULATED}, draft.get("act", SIMULATED), put("act"), "ws-act"
-        )
+        pick("act", words.ACT_QUESTION[role], words.ACT[role])
 
 
 def _start(agent: dict, key: str) -> float:
