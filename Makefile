@@ -51,9 +51,9 @@ lint: $(STAMP)
 dashboard: $(STAMP)
 	$(VENV)/bin/coprod dashboard $(if $(PORT),--port $(PORT))
 
-# A live workshop on one city: make workshop [SCENARIO=scenarios/....toml] [PORT=8766]
+# A live workshop on one city: make workshop [SCENARIO=scenarios/....toml] [PORT=8766] [DB=results/workshops.db]
 workshop: $(STAMP)
-	$(VENV)/bin/coprod workshop $(or $(SCENARIO),scenarios/citizens_assembly.toml) $(if $(PORT),--port $(PORT))
+	$(VENV)/bin/coprod workshop $(or $(SCENARIO),scenarios/citizens_assembly.toml) $(if $(PORT),--port $(PORT)) $(if $(DB),--db $(DB))
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
