@@ -20,19 +20,14 @@ Without chromium (or Playwright) the section says so and the other parts go on.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from benchmarks.common import ROOT, Section, interleave, median, say, spread
+from benchmarks.common import Section, interleave, median, say, spread
+from benchmarks.server import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [  # Debian's chromium on these machines (PLATFORM.md); tests/browser uses these too
@@ -55,50 +50,16 @@ WAIT_MS = 60_000
 WAYS = ("browser", "headless")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Server:
+def _serving(folder: Path):
     """``coprod dashboard`` on a free port, with an empty results folder, in its own process group."""
-
-    def __init__(self, folder: Path):
-        (folder / "results").mkdir()
-        self.log = folder / "server.log"
-        port = _free_port()
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "coprod.cli", "dashboard", "--port", str(port)],
-                cwd=ROOT,
-                env={**os.environ, "COPROD_RESULTS_DIR": str(folder / "results")},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            try:
-                with urllib.request.urlopen(self.url, timeout=5) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the dashboard did not start: {self.log.read_text()[-2000:]}")
-            time.sleep(0.3)
-
-    def stop(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=15)
+    (folder / "results").mkdir()
+    return serving(
+        [sys.executable, "-m", "coprod.cli", "dashboard", "--port", "{port}"],
+        folder / "server.log",
+        env={"COPROD_RESULTS_DIR": str(folder / "results")},
+        what="the dashboard",
+        start_seconds=SERVER_START_SECONDS,
+    )
 
 
 def _time_to_page(browser, url: str) -> float:
@@ -227,39 +188,35 @@ def run(mode: str, out_dir: Path) -> dict:
     reached: dict[int, int] = dict.fromkeys(RESIDENTS, 0)
     try:
         with tempfile.TemporaryDirectory(prefix="coprod-bench-dashboard-") as folder:
-            server = _Server(Path(folder))
-            try:
-                with sync_playwright() as playwright:
-                    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-                    try:
-                        first_open = _time_to_page(browser, server.url)
-                        opens = [_time_to_page(browser, server.url) for _ in range(repeats)]
-                        say(f"dashboard: page usable after {first_open:.2f} s (first), then {opens}")
-                        context = browser.new_context(viewport={"width": 1500, "height": 1100})
-                        page = _Page(context.new_page(), server.url)
-                        page.press("max")
-                        version = browser.version
-                        for r in range(repeats):
-                            for n in interleave(RESIDENTS, r):
-                                rate = {}
-                                for way in interleave(WAYS, r):
-                                    if way == "browser":
-                                        page.reset_to(n)
-                                        rate[way], last = page.play_rate(window)
-                                        reached[n] = max(reached[n], last)
-                                    else:
-                                        rate[way] = _headless_rate(n, window)
-                                browser_rates[n].append(rate["browser"])
-                                headless_rates[n].append(rate["headless"])
-                                ratios[n].append(rate["browser"] / rate["headless"])
-                                say(
-                                    f"dashboard: {n:,} residents, repeat {r + 1}: browser "
-                                    f"{rate['browser']:.1f} months/s, headless {rate['headless']:.1f} steps/s"
-                                )
-                    finally:
-                        browser.close()
-            finally:
-                server.stop()
+            with _serving(Path(folder)) as server, sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+                try:
+                    first_open = _time_to_page(browser, server.url)
+                    opens = [_time_to_page(browser, server.url) for _ in range(repeats)]
+                    say(f"dashboard: page usable after {first_open:.2f} s (first), then {opens}")
+                    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+                    page = _Page(context.new_page(), server.url)
+                    page.press("max")
+                    version = browser.version
+                    for r in range(repeats):
+                        for n in interleave(RESIDENTS, r):
+                            rate = {}
+                            for way in interleave(WAYS, r):
+                                if way == "browser":
+                                    page.reset_to(n)
+                                    rate[way], last = page.play_rate(window)
+                                    reached[n] = max(reached[n], last)
+                                else:
+                                    rate[way] = _headless_rate(n, window)
+                            browser_rates[n].append(rate["browser"])
+                            headless_rates[n].append(rate["headless"])
+                            ratios[n].append(rate["browser"] / rate["headless"])
+                            say(
+                                f"dashboard: {n:,} residents, repeat {r + 1}: browser "
+                                f"{rate['browser']:.1f} months/s, headless {rate['headless']:.1f} steps/s"
+                            )
+                finally:
+                    browser.close()
             log = server.log.read_text(errors="replace")
     except (PlaywrightError, RuntimeError, OSError) as err:
         note = f"not measured: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"

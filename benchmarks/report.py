@@ -141,6 +141,39 @@ def targets(results: dict) -> list[dict]:
         }
     )
 
+    ws = results.get("workshop") or {}
+    worst = ws.get("max_seconds_median")
+    full_room = ws.get("participants", 0) >= 50  # the goal's room
+    out.append(
+        {
+            "target": f"Workshop: last choice of a round to every page showing the new month < "
+            f"{ws.get('goal_seconds', 1.0):g} s, 50 participants, "
+            f"{ws.get('residents', 1000):,} residents (issue 17; median over the rounds of the slowest page)",
+            "figure": f"{worst:.2f} s (slowest round {ws['max_seconds_worst']:.2f} s)"
+            + (
+                ""
+                if full_room
+                else f"; only {ws.get('participants')} participants ({ws['mode']} run): not judged"
+            )
+            if worst is not None
+            else ws.get("skipped", ""),
+            "status": _judge(None if worst is None or not full_room else bool(ws.get("goal_met"))),
+        }
+    )
+    stored = ws.get("stored")
+    out.append(
+        {
+            "target": "Workshop: no choice lost (one stored per participant per round, none doubled or "
+            "simulated) (issue 17)",
+            "figure": f"{stored['human_rows']} stored of {stored['choices_made']} made; "
+            f"{stored['lost']} lost, {stored['doubled']} doubled, {stored['altered']} altered, "
+            f"{stored['simulated_for_a_chooser']} simulated for a participant who chose"
+            if stored
+            else ws.get("skipped", ""),
+            "status": _judge(None if not stored else bool(ws.get("none_lost"))),
+        }
+    )
+
     gain = through.get("speedup_over_baseline") if through else None
     out.append(
         {
@@ -330,6 +363,71 @@ def markdown(results: dict) -> str:
                 lines += ["", f"The run reached its last month within a window at {', '.join(cut)} residents"]
             if dash.get("server_errors"):
                 lines += ["", "The server's log had a traceback during the measurement."]
+            lines.append("")
+
+    if ws := results.get("workshop"):
+        lines += ["## (i) Workshop mode: a room of participants' browsers on one server (issue 17)", ""]
+        if ws.get("skipped"):
+            lines += [_conditions(ws), "", ws["skipped"], ""]
+        else:
+            low, high = ws["join_page_seconds_spread"]
+            stored = ws["stored"]
+            lines += [
+                _conditions(ws),
+                "",
+                f"{ws['browser']}: {ws['method']}. {ws['residents']:,} residents ({ws['scenario']}), "
+                f"{ws['participants']} participants and the facilitator, {ws['rounds']} rounds of "
+                f"{ws['months_per_round']} months.",
+                "",
+                "| Round | Pages showing the new month | Slowest page s | Median page s | Facilitator s "
+                "| Server closed the round s | Choosing took s |",
+                "|---:|---:|---:|---:|---:|---:|---:|",
+            ]
+            for r in ws["rows"]:
+                cells = [
+                    "-" if r.get(k) is None else f"{r[k]:.2f}"
+                    for k in ("max_seconds", "median_seconds", "facilitator_seconds", "server_close_seconds")
+                ]
+                lines.append(
+                    f"| {r['round']} | {r['pages_shown']} of {r['pages']} | {' | '.join(cells)} | "
+                    f"{r['choosing_seconds']:.0f} |"
+                )
+            worst = ws.get("max_seconds_median")
+            lines += [
+                "",
+                "Median over the rounds of the slowest page: "
+                + ("-" if worst is None else f"{worst:.2f} s")
+                + (
+                    f" (goal under {ws['goal_seconds']:g} s: {'met' if ws['goal_met'] else 'NOT met'}). "
+                    if ws["participants"] >= 50
+                    else f" (the goal is for 50 participants: not judged with {ws['participants']}). "
+                )
+                + "Seconds are from the moment the last participant's click landed; \"server closed the "
+                "round\" is the round's closing time in the record (the facilitator page's refresh thread "
+                "noticing that everyone chose, then playing the months).",
+                "",
+                f"Join page usable (new browser context, until the join code's field is editable): "
+                f"{ws['join_page_seconds']:.2f} s (median; {low:.2f}-{high:.2f}); the first opening after "
+                f"the server started: {ws['join_page_seconds_first']:.2f} s. All {ws['participants']} "
+                f"joined in {ws['join_all_seconds']:.0f} s.",
+                "",
+                f"Server memory: {ws['server_rss_before_bytes'] / 2**20:,.0f} MiB with the facilitator's "
+                f"page, {ws['server_rss_after_bytes'] / 2**20:,.0f} MiB with everyone joined: "
+                f"{ws['server_bytes_per_participant'] / 2**20:.1f} MiB per participant.",
+                "",
+                f"Choices: {stored['human_rows']} stored as human of {stored['choices_made']} made "
+                f"({ws['participants']} x {ws['rounds']}); {stored['lost']} lost, {stored['doubled']} "
+                f"doubled, {stored['altered']} stored other than sent, {stored['simulated_for_a_chooser']} "
+                f"recorded as simulated for a participant who chose: "
+                + ("none lost." if ws["none_lost"] else "CHOICES LOST OR WRONG."),
+            ]
+            if ws.get("server_errors"):
+                last = (ws.get("server_first_traceback") or "").strip().splitlines()[-1:]
+                lines += [
+                    "",
+                    f"The server's log had {ws.get('server_tracebacks', 'a')} traceback(s) during the "
+                    "measurement" + (f"; the first ends: `{last[0]}`." if last else "."),
+                ]
             lines.append("")
 
     if through := results.get("throughput"):

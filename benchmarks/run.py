@@ -9,7 +9,9 @@
 Parts: kernel (a), step (b), sweep (c), memory (d), dashboard (e, the page in chromium against the same
 model stepped headless), profile, throughput (f, runs per second per core against a numpy yardstick),
 estimate (g, the cost and error of the sampled betweenness behind ``leadership_concentration``),
-scaling (h, parallel efficiency at 2-16 workers; measured only on 4 cores or more).
+scaling (h, parallel efficiency at 2-16 workers; measured only on 4 cores or more), workshop (i, issue 17:
+50 participants' browsers and the facilitator's on one workshop server with 1,000 residents: join-page load,
+server memory per participant, last choice to every page showing the new month, no choice lost).
 With ``--only``, the other parts' figures already in ``latest.json`` are kept, each with its own date,
 mode and conditions.
 """
@@ -33,10 +35,22 @@ from benchmarks import (
     scaling,
     sweep,
     throughput,
+    workshop,
 )
 from benchmarks.common import RESULTS, say
 
-PARTS = ("kernel", "step", "estimate", "memory", "profile", "throughput", "sweep", "scaling", "dashboard")
+PARTS = (
+    "kernel",
+    "step",
+    "estimate",
+    "memory",
+    "profile",
+    "throughput",
+    "sweep",
+    "scaling",
+    "dashboard",
+    "workshop",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["scaling"] = scaling.run(mode)
             case "dashboard":
                 results["dashboard"] = dashboard.run(mode, out)
+            case "workshop":
+                results["workshop"] = workshop.run(mode)
             case _:
                 raise ValueError(f"unknown part {part!r}")
         # written after every part, so that an interrupted run keeps what it measured

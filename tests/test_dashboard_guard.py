@@ -15,11 +15,8 @@ import asyncio
 import concurrent.futures
 import json
 import logging
-import os
 import random
 import resource
-import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -48,6 +45,8 @@ from coprod.dashboards.serve import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from benchmarks.server import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 MiB = 1024 * 1024
@@ -324,12 +323,6 @@ SERVER_START_SECONDS = 90
 GROWTH_ALLOWED = 256 * MiB  # measured: a few MB for the ~50 kernels the fuzzing opens
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def fuzz_frames() -> list[bytes]:
     rng = random.Random(2026)
     body = json.dumps(message()).encode()
@@ -387,43 +380,19 @@ async def _kernel_info(url: str, cookie: str) -> dict:
 def dashboard_server(folder: Path) -> Iterator[tuple[str, int, Path]]:
     """``coprod dashboard`` on a free port with a 3 GiB ceiling: (address, server pid, log); stopped after."""
     (folder / "results").mkdir()
-    port, log_path = _free_port(), folder / "server.log"
-    environ = {
-        **os.environ,
-        "COPROD_RESULTS_DIR": str(folder / "results"),
-        MEMORY_VARIABLE: str(FUZZ_CEILING_MB),
-    }
-    with open(log_path, "wb") as log:
-        coprod = subprocess.Popen(
-            [sys.executable, "-m", "coprod.cli", "dashboard", "--port", str(port)],
-            cwd=ROOT,
-            env=environ,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if coprod.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the dashboard did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
-        (server,) = psutil.Process(coprod.pid).children()
-        yield url, server.pid, log_path
-    finally:
-        try:
-            os.killpg(coprod.pid, signal.SIGTERM)
-            coprod.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(coprod.pid, signal.SIGKILL)
-            coprod.wait(timeout=15)
+    log_path = folder / "server.log"
+    environ = {"COPROD_RESULTS_DIR": str(folder / "results"), MEMORY_VARIABLE: str(FUZZ_CEILING_MB)}
+    command = [sys.executable, "-m", "coprod.cli", "dashboard", "--port", "{port}"]
+    with serving(
+        command,
+        log_path,
+        env=environ,
+        what="the dashboard",
+        start_seconds=SERVER_START_SECONDS,
+        fail=pytest.fail,
+    ) as running:
+        (server,) = psutil.Process(running.process.pid).children()
+        yield running.url, server.pid, log_path
 
 
 def _session_cookie(url: str) -> tuple[str, str]:

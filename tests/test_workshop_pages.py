@@ -279,6 +279,26 @@ def test_the_round_closes_itself_when_everyone_has_chosen(workshop, pages):
     eventually(lambda: not workshop.state()["open"])
 
 
+def test_a_change_reaches_every_page_at_once_not_at_the_next_tick(workshop, pages, monkeypatch):
+    """With the pages' ticks 60 s apart, a round opened on one page is on the others, and the last choice
+    closes the round (everyone has chosen), within a couple of seconds: pages are woken by the change."""
+    monkeypatch.setattr(live, "TICK_SECONDS", 60.0)
+    ana = workshop.join(workshop.join_code, "Ana", "resident")
+    ola = workshop.join(workshop.join_code, "Ola", "academic")
+    fac = pages(f"/facilitator?token={workshop.facilitator_token}")
+    mine = pages(f"/play?token={ana.token}")
+    wall = pages("/projector")
+    time.sleep(0.5)  # the pages' threads are waiting
+    live.act(workshop.open_round, workshop.facilitator_token)
+    eventually(lambda: has_button(mine, words.SEND), seconds=3)
+    live.act(workshop.submit, ana.token, 1, {"attend": "come"})
+    eventually(lambda: "1 of 2 have chosen" in page_text(fac), seconds=3)
+    live.act(workshop.submit, ola.token, 1, {"act": "evidence"})
+    eventually(lambda: not workshop.state()["open"], seconds=3)  # closed by the facilitator page's tick
+    eventually(lambda: "The city, month 2" in page_text(wall), seconds=3)
+    eventually(lambda: words.ROUND_CLOSED in page_text(mine), seconds=3)
+
+
 def test_rewind_branches_and_the_two_branches_show_side_by_side(workshop, pages):
     fac = pages(f"/facilitator?token={workshop.facilitator_token}")
     for _ in range(2):

@@ -101,7 +101,7 @@ def test_analyze_workshop_refusals_are_one_line_and_write_nothing(tmp_path, caps
     cases = (
         (("--workshop", "nope", "--out", out), f"{db}: no workshop 'nope'; it holds {w.id}"),
         (("--out", out), f"no experiments recorded, but workshops {w.id}; analyse one with --workshop ID"),
-        (("--workshop", w.id, "--experiment", "x", "--out", out), "a report is of one or the other; give one"),
+        (("--workshop", w.id, "--experiment", "x", "--out", out), "a report is of one or the other"),
     )
     for args, words in cases:
         code, printed, err = cli(capsys, "analyze", "--db", db, *args)

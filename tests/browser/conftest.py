@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,10 +22,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, WebSocketRoute, expect
 
+import benchmarks.server
 from benchmarks.dashboard import CHROMIUM, LAUNCH_ARGS  # one list of flags for both
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVER_START_SECONDS = 90
+SERVER_START_SECONDS = benchmarks.server.START_SECONDS
 VIEWPORT = {"width": 1500, "height": 1100}
 SCREENSHOTS = ROOT / "docs" / "img"
 UPDATE_SCREENSHOTS = "COPROD_UPDATE_SCREENSHOTS"
@@ -108,49 +105,20 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": VIEWPORT, "accept_downloads": True}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def serving(folder: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen, Path]]:
     """``coprod dashboard`` on a free port in its own process group, with an empty results folder under
     ``folder`` and ``env`` added to the environment: (address, server process, log file); stopped after."""
     (folder / "results").mkdir(exist_ok=True)
-    port = _free_port()
-    log_path = folder / "server.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "coprod.cli", "dashboard", "--port", str(port)],
-            cwd=ROOT,
-            env={**os.environ, "COPROD_RESULTS_DIR": str(folder / "results"), **(env or {})},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: solara runs as a child of coprod
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the dashboard did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
-        yield url, server, log_path
-    finally:
-        try:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=15)
+    with benchmarks.server.serving(
+        [sys.executable, "-m", "coprod.cli", "dashboard", "--port", "{port}"],
+        folder / "server.log",
+        env={"COPROD_RESULTS_DIR": str(folder / "results"), **(env or {})},
+        what="the dashboard",
+        start_seconds=SERVER_START_SECONDS,
+        fail=pytest.fail,
+    ) as running:
+        yield running.url, running.process, running.log
 
 
 @pytest.fixture(scope="session")

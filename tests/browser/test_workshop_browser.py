@@ -14,12 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from contextlib import closing
 from pathlib import Path
 
@@ -29,39 +24,12 @@ from coprod.workshop.engine import Workshop
 from coprod.workshop.pages import words
 from playwright.sync_api import Browser, Page, expect
 
-from .conftest import ROOT, SCREENSHOTS, SERVER_START_SECONDS, UPDATE_SCREENSHOTS, _free_port
+from benchmarks.server import serving_workshop
+from benchmarks.workshop import PHONE, ROOM, choices_for  # the room the benchmark plays too
+
+from .conftest import ROOT, SCREENSHOTS, UPDATE_SCREENSHOTS
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}  # participants on phones
-# ten participants: name, role button, and for residents whether they ask for a marginalised resident
-ROOM = [
-    ("Amara", "Resident", "Yes"),
-    ("Ben", "Resident", "No"),
-    ("Chen", "Resident", "Let the city decide"),
-    ("Dana", "Resident", "Yes"),
-    ("Eli", "Resident", "Let the city decide"),
-    ("Fatima", "City official", None),
-    ("Goran", "City official", None),
-    ("Hana", "Academic", None),
-    ("Ivo", "Community organiser", None),
-    ("Jun", "Community organiser", None),
-]
-
-
-def choices_for(role: str, round_no: int, i: int) -> tuple[list[str], dict]:
-    """The buttons a participant presses in a round, and the payload that must be stored for it."""
-    if role == "Resident":
-        key = ("come", "stay_away")[(i + round_no) % 2]
-        return [words.ATTEND[key]], {"attend": key}
-    if role == "City official":
-        agenda = ("need", "usual")[(i + round_no) % 2]
-        return [words.PUBLISH, words.AGENDA[agenda]], {"publish": True, "agenda": agenda}
-    if role == "Academic":
-        act = ("evidence", "facilitate", "stay_out")[round_no % 3]
-        return [words.ACT["academic"][act]], {"act": act}
-    act = ("mobilise", "experiment", "coalition")[(i + round_no) % 3]
-    return [words.ACT["organiser"][act]], {"act": act}
 
 
 @pytest.fixture(scope="module")
@@ -76,50 +44,8 @@ def server(tmp_path_factory):
     made = Workshop.start(scenario, db, months_per_round=2, name="browser test")
     workshop_id = made.id
     made.close()
-    port = _free_port()
-    log_path = folder / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "coprod.workshop.serve",
-                "--db",
-                str(db),
-                "--workshop",
-                workshop_id,
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the workshop server did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
-        printed = log_path.read_text()
-        facilitator = re.search(r"facilitator:\s+(\S+)", printed).group(1)
-        code = re.search(r"join code (\w+)", printed).group(1)
-        yield {"base": base, "facilitator": facilitator, "code": code, "db": db, "log": log_path}
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+    with serving_workshop(db, workshop_id, folder / "server.log", fail=pytest.fail) as (running, fac, code):
+        yield {"base": running.base, "facilitator": fac, "code": code, "db": db, "log": running.log}
 
 
 def screenshot(page: Page, name: str, scratch: Path) -> None:

@@ -5,11 +5,14 @@ per session. :func:`serve <coprod.workshop.serve.serve>` puts the one :class:`Wo
 server loads the app, and every page reads it through :func:`current` and changes it through :func:`act`,
 one call at a time (a lock: participants' sessions run in threads of their own).
 
-What one person does must show on everyone else's page. Each page calls :func:`use_version`: a thread per
-page (``solara.use_thread``; it stops when the page goes away) reads ``workshop.version`` every
-:data:`POLL_SECONDS` and, when it moved, sets a per-session state to the new number, which re-renders
-that page only. The workshop bumps ``version`` on every change, so a page re-reads the workshop only when
-something changed.
+What one person does must show on everyone else's page, at once. Each page calls :func:`use_version`: a
+thread per page (``solara.use_thread``; it stops when the page goes away) sleeps on :data:`_changed`, a
+condition that :func:`act` notifies whenever a call moved ``workshop.version`` (the workshop bumps it on
+every change); woken, the thread sets a per-session state to the new number, which re-renders that page
+only. A page therefore redraws as soon as something changed, not at its next poll, and never when nothing
+did. The thread also wakes every :data:`TICK_SECONDS` for its page's ``tick`` (the facilitator page closes
+a round whose time is up) and runs the tick after every change too (so a round set to close when
+everyone has chosen closes on the last choice).
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from typing import Any, TypeVar
 
 import solara
 
-POLL_SECONDS = 0.5
+TICK_SECONDS = 0.5  # how often a page's tick runs when nothing changes (a countdown's resolution)
 
 T = TypeVar("T")
 
 _lock = threading.RLock()
+_changed = threading.Condition()  # notified after every call that moved the workshop's version
 _workshop: Any = None
 # browser session (Solara's session cookie) -> the participant token it joined with: a participant who
 # closed the tab and opens the join page again in the same browser is offered their place back
@@ -38,6 +42,7 @@ def set_workshop(workshop: Any) -> None:
     with _lock:
         _workshop = workshop
         _sessions.clear()
+    _announce()
 
 
 def current() -> Any:
@@ -46,9 +51,27 @@ def current() -> Any:
 
 
 def act[T](call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``call(*args, **kwargs)`` on the workshop, one session at a time."""
+    """``call(*args, **kwargs)`` on the workshop, one session at a time; every page is woken if it changed
+    the workshop (raised or not)."""
     with _lock:
-        return call(*args, **kwargs)
+        before = version()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            if version() != before:
+                _announce()
+
+
+def _announce() -> None:
+    with _changed:
+        _changed.notify_all()
+
+
+def wait_for_change(seen: int, timeout: float) -> None:
+    """Return when the workshop's version is no longer ``seen``, or after ``timeout`` seconds."""
+    with _changed:
+        if version() == seen:  # checked under the condition: a change announced after this wakes the wait
+            _changed.wait(timeout)
 
 
 def version() -> int:
@@ -91,20 +114,26 @@ def session_id() -> str | None:
 
 
 def use_version(
-    interval: float = POLL_SECONDS, tick: Callable[[], None] | None = None
+    interval: float | None = None, tick: Callable[[], None] | None = None
 ) -> tuple[int, Callable[[], None]]:
-    """The workshop's version, kept current on this page: the page re-renders when it changes; and a
-    function that re-reads it now (after this page changed the workshop, not to wait for the next poll).
+    """The workshop's version, kept current on this page: the page re-renders as soon as it changes; and a
+    function that re-reads it now (after this page changed the workshop).
 
-    ``tick``, if given, is called at every poll (the facilitator page closes a round whose time is up)."""
+    ``tick``, if given, is called after every change and at least every ``interval`` seconds (the
+    facilitator page closes a round whose time is up, or whose participants have all chosen); by default
+    every :data:`TICK_SECONDS`."""
+    interval = TICK_SECONDS if interval is None else interval
     seen, set_seen = solara.use_state(version())
     tick_ref = solara.use_ref(tick)
     tick_ref.current = tick
 
-    def poll(cancel: threading.Event) -> None:
+    def follow(cancel: threading.Event) -> None:
         last = version()
         set_seen(last)
-        while not cancel.wait(interval):
+        while not cancel.is_set():
+            wait_for_change(last, interval)
+            if cancel.is_set():
+                return
             if tick_ref.current is not None:
                 try:
                     tick_ref.current()
@@ -117,7 +146,7 @@ def use_version(
                 last = now
                 set_seen(now)
 
-    solara.use_thread(poll, dependencies=[], intrusive_cancel=False)
+    solara.use_thread(follow, dependencies=[], intrusive_cancel=False)
     return seen, lambda: set_seen(version())
 
 
