@@ -271,6 +271,23 @@ def test_the_round_closes_itself_when_its_time_is_up(workshop, pages):
     assert source == "simulated"
 
 
+def test_the_servers_clock_closes_a_round_at_its_time_limit_with_no_page_open(workshop):
+    import threading
+
+    workshop.join(workshop.join_code, "Ana", "academic")
+    stop = threading.Event()
+    clock = live.keep_time(stop, interval=0.05)
+    try:
+        workshop.open_round(workshop.facilitator_token, seconds=0.5)
+        time.sleep(0.2)
+        assert workshop.state()["open"]  # not before its time
+        eventually(lambda: not workshop.state()["open"], seconds=5)
+    finally:
+        stop.set()
+        clock.join(timeout=5)
+    assert not clock.is_alive() and workshop.state()["month"] == 2
+
+
 def test_the_round_closes_itself_when_everyone_has_chosen(workshop, pages):
     ana = workshop.join(workshop.join_code, "Ana", "organiser")
     fac = pages(f"/facilitator?token={workshop.facilitator_token}")
@@ -297,6 +314,27 @@ def test_a_change_reaches_every_page_at_once_not_at_the_next_tick(workshop, page
     eventually(lambda: not workshop.state()["open"], seconds=3)  # closed by the facilitator page's tick
     eventually(lambda: "The city, month 2" in page_text(wall), seconds=3)
     eventually(lambda: words.ROUND_CLOSED in page_text(mine), seconds=3)
+
+
+def test_a_participants_page_is_not_redrawn_when_another_participant_chooses(workshop, pages, monkeypatch):
+    """Fifty pages redrawn on every choice slowed the redraw at the round's close: a participant's page
+    redraws when the round or its own agent changed, not when someone else chose."""
+    ana = workshop.join(workshop.join_code, "Ana", "resident")
+    ola = workshop.join(workshop.join_code, "Ola", "academic")
+    live.act(workshop.open_round, workshop.facilitator_token)
+    drawn = []  # the participant page asks who it plays (rejoin) on every render, and nowhere else
+    rejoin = workshop.rejoin
+    monkeypatch.setattr(workshop, "rejoin", lambda token: drawn.append(token) or rejoin(token))
+    mine = pages(f"/play?token={ana.token}")
+    eventually(lambda: has_button(mine, words.SEND))
+    time.sleep(0.5)
+    before = len(drawn)
+    live.act(workshop.submit, ola.token, 1, {"act": "evidence"})
+    time.sleep(1.0)
+    assert len(drawn) == before  # Ola's choice changed nothing Ana's page shows
+    live.act(workshop.close_round, workshop.facilitator_token)
+    eventually(lambda: words.ROUND_CLOSED in page_text(mine), seconds=3)
+    assert len(drawn) > before
 
 
 def test_rewind_branches_and_the_two_branches_show_side_by_side(workshop, pages):

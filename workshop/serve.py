@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 
 # The Solara app, named from this package whatever it is imported as (coprod.workshop or workshop).
 APP = f"{__package__ or 'coprod.workshop'}.pages.app"
@@ -65,7 +66,12 @@ def serve(workshop, host: str = "127.0.0.1", port: int = 8765, *, ceiling_mb: in
     guard.install()
     from solara.__main__ import cli
 
-    cli.main(args=solara_arguments(host, int(port)), prog_name="solara", standalone_mode=False)
+    stop = threading.Event()
+    live.keep_time(stop)  # rounds close at their time limit with or without a facilitator's page open
+    try:
+        cli.main(args=solara_arguments(host, int(port)), prog_name="solara", standalone_mode=False)
+    finally:
+        stop.set()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,7 +39,7 @@ def Join():
     marginalised, set_marginalised = solara.use_state("any")
     district, set_district = solara.use_state("")
     problem, set_problem = solara.use_state(None)
-    live.use_version()
+    live.use_version(shows=lambda: live.current() is None)  # redrawn when a workshop is served or stopped
     workshop = live.current()
     session = live.session_id()
 

@@ -10,9 +10,10 @@ thread per page (``solara.use_thread``; it stops when the page goes away) sleeps
 condition that :func:`act` notifies whenever a call moved ``workshop.version`` (the workshop bumps it on
 every change); woken, the thread sets a per-session state to the new number, which re-renders that page
 only. A page therefore redraws as soon as something changed, not at its next poll, and never when nothing
-did. The thread also wakes every :data:`TICK_SECONDS` for its page's ``tick`` (the facilitator page closes
-a round whose time is up) and runs the tick after every change too (so a round set to close when
-everyone has chosen closes on the last choice).
+did. The thread also wakes every :data:`TICK_SECONDS` for its page's ``tick`` and runs the tick after
+every change too (the facilitator page closes a round set to close when everyone has chosen on the last
+choice). A round whose time limit has passed is closed by the server's own clock (:func:`keep_time`),
+whether or not a page is open.
 """
 
 from __future__ import annotations
@@ -89,6 +90,29 @@ def user_errors() -> tuple[type[Exception], ...]:
     return (WorkshopError, ChoiceError)
 
 
+def keep_time(stop: threading.Event, interval: float | None = None) -> threading.Thread:
+    """The server's own clock: a thread that, every ``interval`` seconds (default :data:`TICK_SECONDS`)
+    until ``stop`` is set, closes the open round if its time limit has passed, whether or not any page is
+    open (the facilitator's laptop may sleep). Started by :func:`coprod.workshop.serve.serve`."""
+    every = TICK_SECONDS if interval is None else interval
+
+    def run() -> None:
+        while not stop.wait(every):
+            workshop = _workshop
+            if workshop is None:
+                continue
+            try:
+                act(workshop.close_if_due)
+            except Exception:  # the clock must go on; the reason goes to the server log
+                import logging
+
+                logging.getLogger("coprod.workshop").exception("the workshop's clock could not close a round")
+
+    thread = threading.Thread(target=run, name="workshop-clock", daemon=True)
+    thread.start()
+    return thread
+
+
 def remember(session: str | None, token: str) -> None:
     if session:
         with _lock:
@@ -114,21 +138,34 @@ def session_id() -> str | None:
 
 
 def use_version(
-    interval: float | None = None, tick: Callable[[], None] | None = None
+    interval: float | None = None,
+    tick: Callable[[], None] | None = None,
+    shows: Callable[[], Any] | None = None,
 ) -> tuple[int, Callable[[], None]]:
-    """The workshop's version, kept current on this page: the page re-renders as soon as it changes; and a
-    function that re-reads it now (after this page changed the workshop).
+    """The workshop's version, kept current on this page: the page re-renders as soon as what it shows
+    changed; and a function that re-reads it now (after this page changed the workshop).
+
+    ``shows``, if given, returns what the page draws from (compared with ``==``): a change of the workshop
+    that leaves it equal does not redraw the page. In a room of fifty, a participant's page has nothing to
+    redraw when another participant chooses, and fifty pages redrawn for nothing on every choice delayed
+    the redraw that matters, at the round's close (measured in ``benchmarks/workshop.py``). Without it,
+    every change redraws the page (the facilitator's, which counts the choices).
 
     ``tick``, if given, is called after every change and at least every ``interval`` seconds (the
-    facilitator page closes a round whose time is up, or whose participants have all chosen); by default
-    every :data:`TICK_SECONDS`."""
+    facilitator page closes a round whose participants have all chosen); by default every
+    :data:`TICK_SECONDS`."""
     interval = TICK_SECONDS if interval is None else interval
     seen, set_seen = solara.use_state(version())
     tick_ref = solara.use_ref(tick)
     tick_ref.current = tick
+    shows_ref = solara.use_ref(shows)
+    shows_ref.current = shows
+
+    def drawn() -> Any:
+        return version() if shows_ref.current is None else shows_ref.current()
 
     def follow(cancel: threading.Event) -> None:
-        last = version()
+        last, last_drawn = version(), drawn()
         set_seen(last)
         while not cancel.is_set():
             wait_for_change(last, interval)
@@ -142,12 +179,31 @@ def use_version(
 
                     logging.getLogger("coprod.workshop").exception("workshop page tick failed")
             now = version()
-            if now != last:
-                last = now
+            if now == last:
+                continue
+            last = now
+            try:
+                now_drawn = drawn()
+            except Exception:  # the page itself shows what went wrong
+                now_drawn = object()
+            if now_drawn != last_drawn:
+                last_drawn = now_drawn
                 set_seen(now)
 
     solara.use_thread(follow, dependencies=[], intrusive_cancel=False)
     return seen, lambda: set_seen(version())
+
+
+NOT_SHOWN = ("version", "chosen", "chosen_agents")  # only the facilitator's page shows who has chosen
+
+
+def state_shown() -> dict[str, Any]:
+    """The workshop's state as a participant's page and the projector show it: not the version (which moves
+    on every change), nor who has chosen so far."""
+    workshop = _workshop
+    if workshop is None:
+        return {}
+    return {k: v for k, v in act(workshop.state).items() if k not in NOT_SHOWN}
 
 
 def use_clock(running: bool, interval: float = 1.0) -> float:

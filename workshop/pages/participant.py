@@ -76,8 +76,13 @@ def seconds_left(rnd: dict, now: float) -> int | None:
 def Play():
     router = solara.use_router()
     token = token_from(router.search)
-    _, refresh = live.use_version()
     workshop = live.current()
+
+    def shows():  # the round, and what this participant's agent knows and has chosen
+        view = live.act(workshop.view_for, token) if workshop is not None and token else None
+        return live.state_shown(), view
+
+    _, refresh = live.use_version(shows=shows)
     if workshop is None:
         Notice(words.NO_WORKSHOP)
         return

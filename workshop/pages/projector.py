@@ -73,8 +73,8 @@ def room_rows(room: list[dict]) -> str:
 
 @solara.component
 def Project():
-    live.use_version()
     workshop = live.current()
+    live.use_version(shows=lambda: (live.state_shown(), workshop and live.act(workshop.projector)))
     if workshop is None:
         Notice(words.NO_WORKSHOP)
         return
