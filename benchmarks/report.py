@@ -380,16 +380,21 @@ def markdown(results: dict) -> str:
                 f"{ws['months_per_round']} months.",
                 "",
                 "| Round | Pages showing the new month | Slowest page s | Median page s | Facilitator s "
-                "| Server closed the round s | Choosing took s |",
-                "|---:|---:|---:|---:|---:|---:|---:|",
+                "| Server closed the round s | CPU s: server / browsers | Choosing took s |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|",
             ]
             for r in ws["rows"]:
                 cells = [
                     "-" if r.get(k) is None else f"{r[k]:.2f}"
                     for k in ("max_seconds", "median_seconds", "facilitator_seconds", "server_close_seconds")
                 ]
+                cpu = (
+                    f"{r['server_cpu_seconds']:.2f} / {r['browsers_cpu_seconds']:.2f}"
+                    if "server_cpu_seconds" in r
+                    else "-"
+                )
                 lines.append(
-                    f"| {r['round']} | {r['pages_shown']} of {r['pages']} | {' | '.join(cells)} | "
+                    f"| {r['round']} | {r['pages_shown']} of {r['pages']} | {' | '.join(cells)} | {cpu} | "
                     f"{r['choosing_seconds']:.0f} |"
                 )
             worst = ws.get("max_seconds_median")
@@ -403,8 +408,11 @@ def markdown(results: dict) -> str:
                     else f" (the goal is for 50 participants: not judged with {ws['participants']}). "
                 )
                 + "Seconds are from the moment the last participant's click landed; \"server closed the "
-                "round\" is the round's closing time in the record (the facilitator page's refresh thread "
-                "noticing that everyone chose, then playing the months).",
+                "round\" is the round's closing time in the record (the facilitator page's refresh thread, "
+                "woken by the last choice, then playing the months). CPU seconds are those the server's "
+                "processes and chromium's used from just before the last click until every page had drawn "
+                "the new month (read within 0.5 s of that): on a machine with "
+                f"{ws['cores']} cores, wall time cannot be less than their sum over {ws['cores']}.",
                 "",
                 f"Join page usable (new browser context, until the join code's field is editable): "
                 f"{ws['join_page_seconds']:.2f} s (median; {low:.2f}-{high:.2f}); the first opening after "

@@ -131,6 +131,26 @@ def _rss(pid: int) -> int:
     return total
 
 
+def _cpu(processes) -> float:
+    """User and system CPU seconds used so far by ``processes`` (those that have gone are left out)."""
+    total = 0.0
+    for p in processes:
+        with suppress(Exception):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
+def _server_and_browsers(pid: int) -> tuple[list, list]:
+    """The server's processes (it and its children) and chromium's (every process named chromium here)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    server = [root, *root.children(recursive=True)]
+    browsers = [p for p in psutil.process_iter(["name"]) if "chromium" in (p.info["name"] or "")]
+    return server, browsers
+
+
 def _press(options, label: str) -> None:
     """Press an option button and wait until the page shows it chosen (the browser test's way)."""
     import re
@@ -326,22 +346,28 @@ def run(mode: str) -> dict:
                             f"Round {round_no} · open", timeout=WAIT_MS
                         )
                         choose_began = time.perf_counter()
+                        who: list = []  # the server's and the browsers' processes, and their CPU time,
+                        cpu: list = []  # read just before the last click
                         for i, (name, role, page) in enumerate(players):
                             presses, payload = choices_for(role, round_no, i)
                             watch = None
                             if i == len(players) - 1:  # every page watches before the last click
 
-                                def watch(round_no=round_no) -> None:
+                                def watch(round_no=round_no, who=who, cpu=cpu) -> None:
                                     month = round_no * MONTHS_PER_ROUND
                                     _watch(fac, ".ws-state", f"Round {round_no} · closed · month {month}")
                                     for _, _, p in players:
                                         _watch(p, None, words.ROUND_CLOSED)
+                                    who[:] = _server_and_browsers(server.process.pid)
+                                    cpu[:] = [_cpu(who[0]), _cpu(who[1])]
 
                             _choose(page, presses, watch)
                             made[(name, round_no)] = payload
                         choosing = time.perf_counter() - choose_began
                         clicked = players[-1][2].evaluate("window.__benchClick")
                         shown = _shown_times(pages, SHOWN_SECONDS)
+                        server_cpu = _cpu(who[0]) - cpu[0]
+                        browsers_cpu = _cpu(who[1]) - cpu[1]
                         delays = [
                             None if s is None or clicked is None else (s - clicked) / 1000 for s in shown
                         ]
@@ -355,6 +381,8 @@ def run(mode: str) -> dict:
                                 "median_seconds": round(median(seen), 3) if seen else None,
                                 "facilitator_seconds": None if delays[0] is None else round(delays[0], 3),
                                 "choosing_seconds": round(choosing, 1),
+                                "server_cpu_seconds": round(server_cpu, 2),
+                                "browsers_cpu_seconds": round(browsers_cpu, 2),
                                 "_clicked_ms": clicked,
                             }
                         )
