@@ -8,12 +8,12 @@ one call at a time (a lock: participants' sessions run in threads of their own).
 What one person does must show on everyone else's page, at once. Each page calls :func:`use_version`: a
 thread per page (``solara.use_thread``; it stops when the page goes away) sleeps on :data:`_changed`, a
 condition that :func:`act` notifies whenever a call moved ``workshop.version`` (the workshop bumps it on
-every change); woken, the thread sets a per-session state to the new number, which re-renders that page
-only. A page therefore redraws as soon as something changed, not at its next poll, and never when nothing
-did. The thread also wakes every :data:`TICK_SECONDS` for its page's ``tick`` and runs the tick after
-every change too (the facilitator page closes a round set to close when everyone has chosen on the last
-choice). A round whose time limit has passed is closed by the server's own clock (:func:`keep_time`),
-whether or not a page is open.
+every change); woken, the thread sets a per-session state to the new number if what that page shows changed
+(its ``shows``), which re-renders that page only. A page therefore redraws as soon as something it shows
+changed, not at its next poll, and not when nothing it shows did. The thread also wakes every
+:data:`TICK_SECONDS` for its page's ``tick`` and runs the tick after every change too (the facilitator page
+closes a round set to close when everyone has chosen on the last choice). A round whose time limit has
+passed is closed by the server's own clock (:func:`keep_time`), whether or not a page is open.
 """
 
 from __future__ import annotations
