@@ -1146,11 +1146,11 @@ class Scenario(BaseModel):
 
     def to_toml(self) -> str:
         """A TOML text that :func:`load_scenario` turns back into this exact scenario."""
-        lines = [f"name = {_toml(self.name)}", f"description = {_toml(self.description)}"]
+        lines = [f"name = {toml_value(self.name)}", f"description = {toml_value(self.description)}"]
         for section in SECTIONS:
             lines.append(f"\n[{section}]")
             for name in SECTIONS[section].model_fields:
-                lines.append(f"{name} = {_toml(self.get(f'{section}.{name}'))}")
+                lines.append(f"{name} = {toml_value(self.get(f'{section}.{name}'))}")
         return "\n".join(lines) + "\n"
 
 
@@ -1444,15 +1444,33 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _toml(value: Any) -> str:
+# TOML's basic strings: these escapes, and \uXXXX for every other control character (TOML 1.0, "String")
+_TOML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _toml_string(text: str) -> str:
+    """``text`` as a TOML basic string that reads back as exactly ``text``."""
+    out = []
+    for ch in text:
+        if ch in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def toml_value(value: Any) -> str:
+    """A setting's value as TOML (a boolean, a number, text or a list of them)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        return _toml_string(value)
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return str(value)
 
 

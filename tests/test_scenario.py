@@ -100,6 +100,28 @@ def test_toml_round_trip_is_exact(tmp_path):
     assert load_scenario(path).flat() == s.flat()
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40),
+    description=st.text(alphabet=st.characters(codec="utf-8"), max_size=80),
+)
+def test_any_name_and_description_read_back_exactly(name, description):
+    """Text with control characters (a tab, a carriage return, U+0001, DEL) is written as TOML escapes:
+    the exported scenario reads back, and as the same text."""
+    import tomllib
+
+    s = Scenario.build({"name": name, "description": description})
+    back = tomllib.loads(s.to_toml())
+    assert (back["name"], back["description"]) == (name, description)
+
+
+def test_control_characters_are_escaped_not_written():
+    s = Scenario.build({"name": "a\x01b\rc\td\x7f", "description": '\\ " \b \f \n'})
+    text = s.to_toml()
+    assert 'name = "a\\u0001b\\rc\\td\\u007F"' in text
+    assert 'description = "\\\\ \\" \\b \\f \\n"' in text
+
+
 def test_parse_assignment_reads_toml_values():
     assert parse_assignment("population.residents=500") == ("population.residents", 500)
     assert parse_assignment("design.kind=citizens_assembly") == ("design.kind", "citizens_assembly")

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from coprod.experiments.store import Store, StoreError
-from coprod.model import OUTPUTS, load_scenario
+from coprod.model import OUTPUTS, Scenario, load_scenario
 from coprod.workshop.engine import Workshop
 from coprod.workshop.record import WorkshopRecord, token_hash
-from coprod.workshop.replay import scenario_from_text, scenario_text
+from coprod.workshop.replay import first_difference, load_recording, replay, scenario_from_text, scenario_text
 
 from coprod import workshop_command
 from coprod.cli import main
@@ -111,6 +111,28 @@ def test_the_scenario_is_kept_as_the_settings_it_states(tmp_path):
     assert "[structure]" not in text  # presets stay presets: a redesign re-applies its own
     w = Workshop.start(SCENARIO, tmp_path / "w.db")
     assert w.record.workshop(w.id)["scenario"] == scenario_text(load_scenario(SCENARIO))
+
+
+def test_a_city_named_in_any_text_is_recorded_and_replayed(tmp_path):
+    """A name beyond the Basic Multilingual Plane (JSON would write it as a surrogate pair, which TOML
+    refuses) and control characters survive the record: the workshop starts and its branch replays."""
+    s = tiny()
+    odd = Scenario.build(
+        {**s.explicit, "name": "Café 😀 \x01\r", "description": "tab\there, DEL\x7f"}, source="test"
+    )
+    assert scenario_from_text(scenario_text(odd)) == odd
+    w = Workshop.start(odd, tmp_path / "w.db", months_per_round=1, name="Odd city")
+    w.open_round(w.facilitator_token)
+    w.close_round(w.facilitator_token)
+    w.close()
+    record = WorkshopRecord.existing(tmp_path / "w.db")
+    try:
+        recording = load_recording(record, w.id, "main")
+    finally:
+        record.close()
+    assert recording.scenario.name == "Café 😀 \x01\r"
+    _, replayed = replay(recording.scenario, recording.rounds)
+    assert first_difference(recording.steps, replayed) is None
 
 
 def test_a_branch_holds_its_whole_history_and_the_old_one_is_untouched(tmp_path):

@@ -27,7 +27,7 @@ from typing import Any
 
 from coprod.model import OUTPUTS, Problem, Scenario, ScenarioError, load_scenario
 from coprod.model.governance import GovernanceModel
-from coprod.model.scenario import parse_toml
+from coprod.model.scenario import parse_toml, toml_value
 
 FORMAT = "coprod-workshop-choices"
 FORMAT_VERSION = 1
@@ -62,27 +62,15 @@ def scenario_text(scenario: Scenario) -> str:
     :func:`scenario_from_text` turns back into the same scenario. Stating only what was stated matters:
     a redesign re-applies the new design's presets to every setting not stated."""
     explicit = scenario.explicit
-    lines = [f"{key} = {_value(explicit[key])}" for key in ("name", "description") if key in explicit]
+    lines = [f"{key} = {toml_value(explicit[key])}" for key in ("name", "description") if key in explicit]
     for section, values in explicit.items():
         if isinstance(values, dict):
             lines.append(f"\n[{section}]")
-            lines.extend(f"{name} = {_value(v)}" for name, v in values.items())
+            lines.extend(f"{name} = {toml_value(v)}" for name, v in values.items())
     text = "\n".join(lines).lstrip("\n") + "\n"
     if scenario_from_text(text) != scenario:  # a guard: the record must rebuild the city it names
         raise ScenarioError([Problem("scenario", "cannot be written back as TOML exactly")], "workshop")
     return text
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a TOML basic string
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    return str(value)
 
 
 def scenario_from_text(text: str, source: str = "workshop record") -> Scenario:
