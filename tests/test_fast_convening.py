@@ -206,7 +206,12 @@ def test_voice_and_stubbornness_agree_with_plain(facilitation):
     m.people.trust[:] = np.random.default_rng(1).random(m.people.trust.shape)
     everyone = np.arange(m.people.n)
     for idx in (m.flows.meeting, everyone, everyone[:1], everyone[-1:], everyone[:0]):
-        assert np.array_equal(voice_weights(m, idx), _plain_voice_weights(m, idx))
+        # Within one unit in the last place, not exactly: numpy takes an array's power with SIMD code
+        # chosen for the processor (on AVX-512 machines its own vector pow), which can round the last bit
+        # differently from the C library's pow that the kernel, and numpy on a single number, use (seen
+        # at facilitation 0.37: 1 of 270 weights, 2.2e-16 apart). The model runs the kernel on every
+        # machine, so its outputs do not depend on this.
+        np.testing.assert_array_max_ulp(voice_weights(m, idx), _plain_voice_weights(m, idx), maxulp=1)
         assert np.array_equal(stubbornness(m, idx), _plain_stubbornness(m, idx))
 
 
