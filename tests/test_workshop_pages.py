@@ -20,7 +20,7 @@ from coprod.model import load_scenario
 from coprod.workshop.engine import Workshop
 from coprod.workshop.pages import app, live, words
 from coprod.workshop.pages.common import token_from
-from coprod.workshop.pages.facilitator import should_close
+from coprod.workshop.pages.facilitator import SIDE_BY_SIDE, branches_table, should_close
 from coprod.workshop.pages.join import parse_district
 from coprod.workshop.pages.participant import describe, knowledge_items
 from coprod.workshop.pages.projector import room_rows
@@ -335,6 +335,25 @@ def test_a_participants_page_is_not_redrawn_when_another_participant_chooses(wor
     live.act(workshop.close_round, workshop.facilitator_token)
     eventually(lambda: words.ROUND_CLOSED in page_text(mine), seconds=3)
     assert len(drawn) > before
+
+
+def test_two_branches_are_compared_at_the_same_month():
+    """After a rewind the new branch is months behind: the table sets the two side by side at the last
+    month both reached, with the difference, and shows each one's own last month apart."""
+    import re
+
+    def rows(months, level):
+        return [{"month": m, **{k: level + m / 100 for k in SIDE_BY_SIDE}} for m in months]
+
+    html = branches_table(("main", rows(range(7), 0.2)), ("b2", rows(range(3), 0.5)))
+    head = re.findall(r"<th>(.*?)</th>", html)
+    assert head == ["", "main at month 2", "b2 at month 2", "b2 - main", "main (month 6)", "b2 (month 2)"]
+    first = re.findall(r"<td>(.*?)</td>", html)[:6]
+    assert first[1:] == ["0.22", "0.52", "+0.30", "0.26", "0.52"]
+    # both at the same month: no second pair of columns
+    html = branches_table(("main", rows(range(5), 0.2)), ("b2", rows(range(5), 0.1)))
+    assert re.findall(r"<th>(.*?)</th>", html) == ["", "main at month 4", "b2 at month 4", "b2 - main"]
+    assert re.findall(r"<td>(.*?)</td>", html)[3] == "-0.10"
 
 
 def test_rewind_branches_and_the_two_branches_show_side_by_side(workshop, pages):

@@ -52,20 +52,37 @@ def branch_trace(name: str, rows: list[dict], colour: str) -> charts.Trace:
     return charts.Trace(name, months, series, colour)
 
 
-def last_values_table(a: tuple[str, list[dict]], b: tuple[str, list[dict]]) -> str:
-    """The markers and consensus bias at each branch's last month, with the month."""
+def branches_table(a: tuple[str, list[dict]], b: tuple[str, list[dict]]) -> str:
+    """The markers and consensus bias of two branches at the same month (the last month both reached), with
+    B - A, and then at each branch's own last month where that is later. A branch that has played further
+    is not set against one that stopped earlier: after a rewind the new branch starts months behind the old
+    one, and what the room should compare is the two at the same point (the report, ``coprod analyze
+    --workshop``, compares branches the same way)."""
     (name_a, rows_a), (name_b, rows_b) = a, b
+    by_a, by_b = {r["month"]: r for r in rows_a}, {r["month"]: r for r in rows_b}
+    shared = sorted(set(by_a) & set(by_b))
+    at = shared[-1] if shared else None
     last_a = rows_a[-1] if rows_a else {}
     last_b = rows_b[-1] if rows_b else {}
-    head = [
-        "",
-        f"{name_a} (month {last_a.get('month', '-')})",
-        f"{name_b} (month {last_b.get('month', '-')})",
-    ]
-    rows = [
-        [LABELS[k], number(last_a[k]) if k in last_a else "-", number(last_b[k]) if k in last_b else "-"]
-        for k in SIDE_BY_SIDE
-    ]
+
+    def value(row: dict, key: str) -> str:
+        return "-" if row.get(key) is None else number(row[key])
+
+    def difference(key: str) -> str:
+        x, y = by_a[at].get(key), by_b[at].get(key)
+        return "-" if x is None or y is None else f"{y - x:+.2f}"
+
+    head, columns = [""], []
+    if at is not None:
+        head += [f"{name_a} at month {at}", f"{name_b} at month {at}", f"{name_b} - {name_a}"]
+        columns += [lambda k: value(by_a[at], k), lambda k: value(by_b[at], k), difference]
+    if last_a.get("month") != at or last_b.get("month") != at:
+        head += [
+            f"{name_a} (month {last_a.get('month', '-')})",
+            f"{name_b} (month {last_b.get('month', '-')})",
+        ]
+        columns += [lambda k: value(last_a, k), lambda k: value(last_b, k)]
+    rows = [[LABELS[k], *(column(k) for column in columns)] for k in SIDE_BY_SIDE]
     return table(head, rows, "ws-branches-table")
 
 
@@ -285,9 +302,7 @@ def SideBySide(workshop, state: dict):
             solara.Select("Branch B", values=ids, value=second, classes=["ws-branch-b"])
         rows_a = sorted(live.act(workshop.markers, first.value), key=lambda r: r["month"])
         rows_b = sorted(live.act(workshop.markers, second.value), key=lambda r: r["month"])
-        solara.HTML(
-            tag="div", unsafe_innerHTML=last_values_table((first.value, rows_a), (second.value, rows_b))
-        )
+        solara.HTML(tag="div", unsafe_innerHTML=branches_table((first.value, rows_a), (second.value, rows_b)))
         horizon = max([r["month"] for r in rows_a + rows_b] or [1])
         traces = [
             branch_trace(f"A: {first.value}", rows_a, charts.SETUP_COLOURS[0]),
