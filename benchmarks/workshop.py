@@ -151,8 +151,9 @@ def _server_and_browsers(pid: int) -> tuple[list, list]:
     return server, browsers
 
 
-def _press(options, label: str) -> None:
-    """Press an option button and wait until the page shows it chosen (the browser test's way)."""
+def press_option(options, label: str) -> None:
+    """Press an option button and wait until the page shows it chosen (the form below it may change, and a
+    click aimed before the page redrew would land elsewhere). The browser tests press so too."""
     import re
 
     from playwright.sync_api import expect
@@ -175,15 +176,17 @@ def _open_join(browser, base: str):
     return context, page, time.perf_counter() - began
 
 
-def _join(page, code: str, name: str, role: str, marginalised: str | None) -> None:
+def fill_join(page, code: str, name: str, role: str, marginalised: str | None) -> None:
+    """Fill in the join page (code, name, role and, for a resident, marginalised or not), press Join and
+    wait for the participant's page. The browser tests join so too."""
     from coprod.workshop.pages import words
     from playwright.sync_api import expect
 
     page.locator(".ws-code input").fill(code)
     page.locator(".ws-name input").fill(name)
-    _press(page.locator(".ws-role"), role)
+    press_option(page.locator(".ws-role"), role)
     if marginalised is not None:
-        _press(page.locator(".ws-marginalised"), marginalised)
+        press_option(page.locator(".ws-marginalised"), marginalised)
     page.get_by_role("button", name=words.JOIN, exact=True).click()
     expect(page.locator(".ws-you")).to_contain_text(f"You are {name}, playing", timeout=WAIT_MS)
 
@@ -196,7 +199,7 @@ def _choose(page, presses: list[str], before_send=None) -> None:
 
     expect(page.get_by_role("button", name=words.SEND)).to_be_visible(timeout=WAIT_MS)
     for label in presses:
-        _press(page.locator(".ws-form"), label)
+        press_option(page.locator(".ws-form"), label)
     send = page.get_by_role("button", name=words.SEND)
     if before_send is not None:
         before_send()
@@ -328,7 +331,7 @@ def run(mode: str) -> dict:
                     for name, role, marginalised in room:
                         _, page, seconds = _open_join(browser, server.base)
                         opens.append(seconds)
-                        _join(page, code, name, role, marginalised)
+                        fill_join(page, code, name, role, marginalised)
                         players.append((name, role, page))
                     join_seconds = time.perf_counter() - join_began
                     expect(fac.locator(".ws-people")).to_contain_text(f"{words.WHO} ({n})", timeout=WAIT_MS)

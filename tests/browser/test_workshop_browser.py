@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -25,7 +24,13 @@ from coprod.workshop.pages import words
 from playwright.sync_api import Browser, Page, expect
 
 from benchmarks.server import serving_workshop
-from benchmarks.workshop import PHONE, ROOM, choices_for  # the room the benchmark plays too
+from benchmarks.workshop import (  # the room the benchmark plays too, played the same way
+    PHONE,
+    ROOM,
+    choices_for,
+    fill_join,
+    press_option,
+)
 
 from .conftest import ROOT, SCREENSHOTS, UPDATE_SCREENSHOTS
 
@@ -67,22 +72,11 @@ def open_join(page: Page, base: str) -> None:
 
 def join(page: Page, base: str, code: str, name: str, role: str, marginalised: str | None) -> None:
     open_join(page, base)
-    page.locator(".ws-code input").fill(code)
-    page.locator(".ws-name input").fill(name)
-    press(page.locator(".ws-role"), role)
-    if marginalised is not None:
-        press(page.locator(".ws-marginalised"), marginalised)
-    page.get_by_role("button", name=words.JOIN, exact=True).click()
-    expect(page.locator(".ws-you")).to_contain_text(f"You are {name}, playing", timeout=30_000)
+    fill_join(page, code, name, role, marginalised)
     assert "/play?token=" in page.url
 
 
-def press(options, label: str) -> None:
-    """Press an option button and wait until the page shows it chosen (the form below it may change, and
-    a click aimed before the page redrew would land elsewhere)."""
-    button = options.get_by_role("button", name=label, exact=True)
-    button.click()
-    expect(button).to_have_class(re.compile(r"\bws-chosen\b"))
+press = press_option
 
 
 def test_a_room_of_ten_plays_three_rounds_rewinds_and_branches(
