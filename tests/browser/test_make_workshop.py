@@ -58,7 +58,8 @@ def test_make_workshop_serves_a_room_that_plays_a_round_and_replays_exactly(
         for page, label in zip(room, (words.ATTEND["stay_away"], words.PUBLISH), strict=True):
             press(page.locator(".ws-form"), label)
             page.get_by_role("button", name=words.SEND).click()
-            expect(page.locator(".ws-message.done")).to_have_text(words.STORED.format(round=1))
+            if page is room[0]:  # the last choice closes the round at once: its page goes to "waiting"
+                expect(page.locator(".ws-message.done")).to_have_text(words.STORED.format(round=1))
         # everyone chose: the round closes by itself and the city moves on three months
         expect(fac.locator(".ws-state")).to_contain_text("Round 1 · closed · month 3", timeout=30_000)
         for page in room:
