@@ -411,7 +411,7 @@ class Workshop:
     @_locked
     def close_if_due(self) -> bool:
         """Close the open round if its time limit has passed (not while paused); whether it closed. For the
-        pages' clock: it does only what the facilitator's time limit asked for."""
+        server's clock (``live.keep_time``): it does only what the facilitator's time limit asked for."""
         if self._open is None or not self._expired():
             return False
         self._close_round()

@@ -5,7 +5,8 @@ Only the facilitator's token opens it; any other address (a participant's link w
 engine with that token, which checks it again.
 
 A round closes when the facilitator presses "Close round and run", or by itself: when its time is up (the
-page's refresh thread checks the deadline every half second) or, if ticked, when everyone has chosen.
+server's clock, ``live.keep_time``, whether or not this page is open) or, if ticked, when everyone has
+chosen (this page's refresh thread, woken by the last choice).
 """
 
 from __future__ import annotations
@@ -96,9 +97,7 @@ def Facilitate():
     problem, set_problem = solara.use_state(None)
 
     def tick() -> None:
-        if not allowed:
-            return
-        if live.act(workshop.close_if_due):  # the round's time is up
+        if not allowed:  # a round whose time is up is closed by the server's clock (live.keep_time)
             return
         if auto_close.value and live.act(workshop.everyone_chose):
             state = live.act(workshop.state)
